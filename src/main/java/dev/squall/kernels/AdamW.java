@@ -1,0 +1,100 @@
+package dev.squall.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * AdamW with decoupled weight decay (Loshchilov and Hutter, arXiv 1711.05101), the optimizer of every
+ * parameter MuonH does not take (SPEC §6.1: embeddings, norms' gains and scalars, and Adam-only runs).
+ *
+ * <pre>
+ * Shapes:
+ *   n                    elements of one parameter tensor
+ *   param, grad, m, v    (n)       m, v: first and second moments, zero before step 1
+ *   hyper                (HYPER_SIZE)   per-step values, indices below
+ * </pre>
+ *
+ * <pre>
+ *   g  = grad * gradScale
+ *   m  = beta1 m + (1 - beta1) g
+ *   v  = beta2 v + (1 - beta2) g^2
+ *   p -= lr * ( (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps) + weightDecay * p )
+ * </pre>
+ *
+ * <p>The per-step values (learning rate from the schedule, step count, clipping factor) travel in
+ * the {@code hyper} array rather than as scalar arguments: a device backend uploads it each step
+ * and keeps the compiled kernel, where a changed scalar argument would mean a new launch setup.
+ * The gradient is not modified (it is zeroed by its owner).
+ */
+public final class AdamW {
+    private AdamW() {}
+
+    /** Index of the learning rate in {@code hyper}. */
+    public static final int LR = 0;
+    /** Index of beta1, the first-moment decay. */
+    public static final int BETA1 = 1;
+    /** Index of beta2, the second-moment decay. */
+    public static final int BETA2 = 2;
+    /** Index of eps, added to sqrt(v-hat). */
+    public static final int EPS = 3;
+    /** Index of the decoupled weight decay (multiplied by lr, as in PyTorch's AdamW). */
+    public static final int WEIGHT_DECAY = 4;
+    /** Index of the step count t, 1 on the first update, stored as a float (exact up to 2^24). */
+    public static final int STEP = 5;
+    /** Index of the factor applied to the gradient first: min(1, maxNorm / globalNorm) when clipping, else 1. */
+    public static final int GRAD_SCALE = 6;
+    /** Length of {@code hyper}. */
+    public static final int HYPER_SIZE = 7;
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int GRAIN = 1 << 14;
+
+    /** Fills a hyper array in the order of the index constants. */
+    public static void setHyper(float[] hyper, float lr, float beta1, float beta2, float eps, float weightDecay,
+                                int step, float gradScale) {
+        hyper[LR] = lr;
+        hyper[BETA1] = beta1;
+        hyper[BETA2] = beta2;
+        hyper[EPS] = eps;
+        hyper[WEIGHT_DECAY] = weightDecay;
+        hyper[STEP] = step;
+        hyper[GRAD_SCALE] = gradScale;
+    }
+
+    /** One AdamW step in place on param, m and v. */
+    public static void update(float[] param, float[] grad, float[] m, float[] v, float[] hyper, int n) {
+        float lr = hyper[LR], b1 = hyper[BETA1], b2 = hyper[BETA2], eps = hyper[EPS];
+        float wd = hyper[WEIGHT_DECAY], t = hyper[STEP], gs = hyper[GRAD_SCALE];
+        // Bias corrections folded into two factors: m-hat = m * c1, sqrt(v-hat) = sqrt(v) * c2.
+        float c1 = (float) (1.0 / (1.0 - Math.pow(b1, t)));
+        float c2 = (float) (1.0 / Math.sqrt(1.0 - Math.pow(b2, t)));
+        float a1 = 1f - b1, a2 = 1f - b2;
+        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            FloatVector vb1 = FloatVector.broadcast(S, b1), va1 = FloatVector.broadcast(S, a1);
+            FloatVector vb2 = FloatVector.broadcast(S, b2), va2 = FloatVector.broadcast(S, a2);
+            FloatVector vgs = FloatVector.broadcast(S, gs), vc1 = FloatVector.broadcast(S, c1);
+            FloatVector vc2 = FloatVector.broadcast(S, c2), veps = FloatVector.broadcast(S, eps);
+            FloatVector vlr = FloatVector.broadcast(S, lr), vwd = FloatVector.broadcast(S, wd);
+            int i = lo;
+            for (int end = lo + S.loopBound(hi - lo); i < end; i += S.length()) {
+                FloatVector g = FloatVector.fromArray(S, grad, i).mul(vgs);
+                FloatVector mi = FloatVector.fromArray(S, m, i).mul(vb1).add(g.mul(va1));
+                FloatVector vi = FloatVector.fromArray(S, v, i).mul(vb2).add(g.mul(g).mul(va2));
+                FloatVector p = FloatVector.fromArray(S, param, i);
+                FloatVector step = mi.mul(vc1).div(vi.sqrt().mul(vc2).add(veps)).add(p.mul(vwd));
+                p.sub(step.mul(vlr)).intoArray(param, i);
+                mi.intoArray(m, i);
+                vi.intoArray(v, i);
+            }
+            for (; i < hi; i++) {
+                float g = grad[i] * gs;
+                float mi = b1 * m[i] + a1 * g;
+                float vi = b2 * v[i] + a2 * (g * g);
+                float p = param[i];
+                param[i] = p - lr * (mi * c1 / ((float) Math.sqrt(vi) * c2 + eps) + wd * p);
+                m[i] = mi;
+                v[i] = vi;
+            }
+        });
+    }
+}
