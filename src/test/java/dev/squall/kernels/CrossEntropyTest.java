@@ -46,11 +46,12 @@ class CrossEntropyTest {
     @ParameterizedTest(name = "N={0} V={1} logit scale {2}")
     @CsvSource({"1,1,1", "3,3,1", "7,7,2", "13,13,1", "31,31,3", "65,65,1", "127,127,1", "4,256,1",
             "5,1000,2", "3,1031,4", "2,50257,3",
-            "3,7,80", "13,256,80", "5,1031,80", "2,50257,80"})
+            "3,7,80", "13,256,80", "5,1031,80", "2,50257,80", "3,7,100", "7,256,100", "2,1031,100"})
     void kernelMatchesReference(int N, int V, double logitScale) {
         long seed = 1009L * N + V;
         int[] tgt = targets(seed, N, V);
-        // Logits of scale 80 are uniform in [-80, 80]: exp without the max subtraction overflows.
+        // Logits of scale 80 or 100 are uniform in [-scale, scale]: the sum of exps over a large vocabulary
+        // (and at 100 a single float exp, beyond 88.7) overflows without the max subtraction.
         float[] logits = logitScale >= 80 ? uniform(seed + 1, N * V, logitScale) : normal(seed + 1, N * V, logitScale);
         float dlossScale = 1f / N;
 
