@@ -4,8 +4,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * AdamW with decoupled weight decay (Loshchilov and Hutter, arXiv 1711.05101), the optimizer of every
- * parameter MuonH does not take (SPEC §6.1: embeddings, norms' gains and scalars, and Adam-only runs).
+ * AdamW with decoupled weight decay (Loshchilov and Hutter, arXiv 1711.05101): the optimizer of
+ * Adam-only runs and, under MuonH, of the norm gains, other vectors and the embedding (SPEC §6.1,
+ * beta 0.9/0.95, eps 1e-8, wd 0 there). SPEC has no section of its own for it; this is PyTorch's
+ * formulation. The LM head's Adam-hyperball retraction (SPEC §6.1) is a separate step.
  *
  * <pre>
  * Shapes:
