@@ -50,7 +50,15 @@ public final class Json {
 
     /** Parses one JSON value; anything but whitespace after it is an error. */
     public static Object parse(String text) {
-        return new Parser(text, "").parseDocument();
+        return parse(text, "bad JSON at ");
+    }
+
+    /**
+     * Parses one JSON value; a syntax error message is {@code errorPrefix + "line L, column C: problem"},
+     * so callers can say where the text came from (e.g. {@code "model.safetensors: bad JSON header at "}).
+     */
+    public static Object parse(String text, String errorPrefix) {
+        return new Parser(text, errorPrefix).parseDocument();
     }
 
     /**
@@ -68,7 +76,7 @@ public final class Json {
         } catch (CharacterCodingException e) {
             throw new ParseException(file + ": not valid UTF-8 text", 0, 0);
         }
-        return new Parser(text, file + ": ").parseDocument();
+        return new Parser(text, file + ": bad JSON at ").parseDocument();
     }
 
     /** Compact JSON: no whitespace. */
@@ -352,8 +360,7 @@ public final class Json {
                     col++;
                 }
             }
-            String prefix = where.isEmpty() ? "JSON " : where;
-            return new ParseException(prefix + "line " + line + ", column " + col + ": " + problem, line, col);
+            return new ParseException(where + "line " + line + ", column " + col + ": " + problem, line, col);
         }
     }
 

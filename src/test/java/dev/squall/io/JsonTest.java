@@ -85,24 +85,24 @@ class JsonTest {
 
     @ParameterizedTest(name = "[{index}] {0}")
     @CsvSource(delimiter = '|', textBlock = """
-            ''                         | JSON line 1, column 1: expected a JSON value, found end of input (empty document)
-            '{"a": 1,}'                | JSON line 1, column 9: expected a string key, found '}'
-            '{"a" 1}'                  | JSON line 1, column 6: expected ':' after key "a", found '1'
-            '{"a": 1 "b": 2}'          | JSON line 1, column 9: expected ',' or '}' in object, found '"'
-            '{"a": 1'                  | JSON line 1, column 8: unterminated object opened at line 1, column 1
-            '[1, 2'                    | JSON line 1, column 6: unterminated array opened at line 1, column 1
-            '[1 2]'                    | JSON line 1, column 4: expected ',' or ']' in array, found '2'
-            '"abc'                     | JSON line 1, column 1: unterminated string
-            '"a\\qb"'                  | JSON line 1, column 3: invalid escape '\\q' in string
-            '"\\u12g4"'                | JSON line 1, column 2: bad \\u escape: expected 4 hex digits
-            '01'                       | JSON line 1, column 2: leading zero in number
-            '-x'                       | JSON line 1, column 2: expected a digit after '-', found 'x'
-            '1.'                       | JSON line 1, column 3: expected a digit after '.', found end of input
-            '1e+'                      | JSON line 1, column 4: expected a digit in exponent, found end of input
-            'tru'                      | JSON line 1, column 1: expected a JSON value, found 'tru'
-            'NaN'                      | JSON line 1, column 1: expected a JSON value, found 'NaN'
-            '{"a": 1, "a": 2}'         | JSON line 1, column 10: duplicate key "a"
-            '{} x'                     | JSON line 1, column 4: expected end of input after the JSON value, found 'x'
+            ''                         | bad JSON at line 1, column 1: expected a JSON value, found end of input (empty document)
+            '{"a": 1,}'                | bad JSON at line 1, column 9: expected a string key, found '}'
+            '{"a" 1}'                  | bad JSON at line 1, column 6: expected ':' after key "a", found '1'
+            '{"a": 1 "b": 2}'          | bad JSON at line 1, column 9: expected ',' or '}' in object, found '"'
+            '{"a": 1'                  | bad JSON at line 1, column 8: unterminated object opened at line 1, column 1
+            '[1, 2'                    | bad JSON at line 1, column 6: unterminated array opened at line 1, column 1
+            '[1 2]'                    | bad JSON at line 1, column 4: expected ',' or ']' in array, found '2'
+            '"abc'                     | bad JSON at line 1, column 1: unterminated string
+            '"a\\qb"'                  | bad JSON at line 1, column 3: invalid escape '\\q' in string
+            '"\\u12g4"'                | bad JSON at line 1, column 2: bad \\u escape: expected 4 hex digits
+            '01'                       | bad JSON at line 1, column 2: leading zero in number
+            '-x'                       | bad JSON at line 1, column 2: expected a digit after '-', found 'x'
+            '1.'                       | bad JSON at line 1, column 3: expected a digit after '.', found end of input
+            '1e+'                      | bad JSON at line 1, column 4: expected a digit in exponent, found end of input
+            'tru'                      | bad JSON at line 1, column 1: expected a JSON value, found 'tru'
+            'NaN'                      | bad JSON at line 1, column 1: expected a JSON value, found 'NaN'
+            '{"a": 1, "a": 2}'         | bad JSON at line 1, column 10: duplicate key "a"
+            '{} x'                     | bad JSON at line 1, column 4: expected end of input after the JSON value, found 'x'
             """)
     void syntaxErrorsNameLineAndColumn(String text, String message) {
         Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(text));
@@ -114,11 +114,11 @@ class JsonTest {
     void errorPositionCountsLines() {
         Json.ParseException e = assertThrows(Json.ParseException.class,
                 () -> Json.parse("{\n  \"lr\": 0.1,\n  \"steps\": 10 20\n}"));
-        assertEquals("JSON line 3, column 15: expected ',' or '}' in object, found '20'", e.getMessage());
+        assertEquals("bad JSON at line 3, column 15: expected ',' or '}' in object, found '20'", e.getMessage());
         assertEquals(3, e.line());
         assertEquals(15, e.column());
         e = assertThrows(Json.ParseException.class, () -> Json.parse("\"tab\there\""));
-        assertEquals("JSON line 1, column 5: control character U+0009 in string (escape it)", e.getMessage());
+        assertEquals("bad JSON at line 1, column 5: control character U+0009 in string (escape it)", e.getMessage());
     }
 
     @Test
@@ -132,7 +132,7 @@ class JsonTest {
         Path config = dir.resolve("config.json");
         Files.writeString(config, "{\n  \"dim\": 64,\n  \"layers\": 4,\n}\n");
         Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(config));
-        assertEquals(config + ": line 4, column 1: expected a string key, found '}'", e.getMessage());
+        assertEquals(config + ": bad JSON at line 4, column 1: expected a string key, found '}'", e.getMessage());
 
         Files.write(config, new byte[] {'"', (byte) 0xC3, '"'});
         e = assertThrows(Json.ParseException.class, () -> Json.parse(config));
