@@ -45,6 +45,9 @@ public final class ByteCorpus {
 
     /** A problem with the input data; the message is one line naming the path and what to do. */
     public static final class DataException extends IOException {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
         DataException(String message) {
             super(message);
         }

@@ -35,6 +35,9 @@ public final class Json {
 
     /** A syntax error, with its 1-based line and column; the message is one line. */
     public static final class ParseException extends IllegalArgumentException {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
         private final int line, column;
 
         ParseException(String message, int line, int column) {

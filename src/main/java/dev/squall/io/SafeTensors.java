@@ -50,6 +50,9 @@ public final class SafeTensors {
 
     /** A file that is not a valid safetensors file; the message names the file and the problem. */
     public static final class FormatException extends IOException {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
         FormatException(String message) {
             super(message);
         }
