@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  *   cos, sin               (maxT, hd / 2)          filled by tables, positions 0 .. maxT-1
  * </pre>
  *
- * Every form reads both halves of a pair before writing either, so out may be the same array as inp
+ * Queries and keys are rotated after the optional per-head QK-Norm (SPEC §5.1), in float32 tables
+ * whose angles were computed in double.
+ *
+ * <p>Every form reads both halves of a pair before writing either, so out may be the same array as inp
  * (likewise dinp and dout): rotating in place saves a (B, T, C) buffer per tensor.
  */
 public final class Rope {
