@@ -57,7 +57,7 @@ class AttentionTest {
         }
         // Sharper softmax (scores spread ~ 8): the running max moves often and exp underflows for most keys.
         cases.add(Arguments.of(2, 127, 4, 2, 64, Math.sqrt(64)));
-        cases.add(Arguments.of(1, 200, 8, 2, 64, Math.sqrt(64)));
+        cases.add(Arguments.of(1, 160, 4, 1, 64, Math.sqrt(64)));
         return cases;
     }
 
