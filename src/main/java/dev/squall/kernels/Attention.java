@@ -67,7 +67,10 @@ public final class Attention {
         return (n + TILE - 1) / TILE;
     }
 
-    /** out = softmax(scale * Q K^T + causal mask) V per head, by online softmax over key tiles; fills lse. */
+    /**
+     * out = softmax(scale * Q K^T + causal mask) V per head, by online softmax over key tiles; fills lse.
+     * scale must be positive (the row max of scale * s is taken as scale * max s).
+     */
     public static void forward(float[] out, float[] lse, float[] q, float[] k, float[] v,
                                int B, int T, int H, int Hkv, int hd, float scale) {
         int nqt = tiles(T);
