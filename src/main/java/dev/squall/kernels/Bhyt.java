@@ -94,7 +94,7 @@ public final class Bhyt {
                 float r = rho(meanSq[n], kappa, eps);
                 float a = lam * r;
                 // dinp holds q until the projection below overwrites it.
-                float qx = tanhGradRow(dinp, partial, off, dout, inp, weight, row, C, a);
+                float qx = tanhGradRow(dinp, 1f, partial, off, dout, inp, weight, row, C, a);
                 partial[off + C] += r * qx;
                 float c = qx / (C * (meanSq[n] + eps));
                 axpyRow(dinp, a, -c, inp, row, C);
@@ -118,9 +118,8 @@ public final class Bhyt {
                 int row = n * C;
                 float r = rho2[n];
                 float a = lam * r;
-                float qh = tanhGradRow(dh, partial, off, dout, h, weight2, row, C, a);
+                float qh = tanhGradRow(dh, a, partial, off, dout, h, weight2, row, C, a);
                 partial[off + C] += r * qh;
-                scaleRow(dh, a, row, C);
                 scaleRowInto(dinpCross, -a * kappa * kappa * r * r * qh / C, inpX, row, C);
             }
         });
@@ -199,11 +198,13 @@ public final class Bhyt {
     }
 
     /**
-     * q[row..] = g⊙γ⊙(1−t²) with t = tanh(a·x); dgamma partial += g⊙t; returns <q, x>.
+     * With t = tanh(a·x) and q = g⊙γ⊙(1−t²): writes qScale·q to out[row..], adds g⊙t to the dgamma
+     * partial, returns <q, x> (of the unscaled q). qScale lets dh = λ2ρ2·q be written in this pass.
      */
-    static float tanhGradRow(float[] q, float[] partial, int off, float[] dout, float[] x, float[] weight,
-                             int row, int C, float a) {
+    static float tanhGradRow(float[] out, float qScale, float[] partial, int off, float[] dout, float[] x,
+                             float[] weight, int row, int C, float a) {
         FloatVector va = FloatVector.broadcast(S, a), one = FloatVector.broadcast(S, 1f);
+        FloatVector vs = FloatVector.broadcast(S, qScale);
         FloatVector dot = FloatVector.zero(S);
         int j = 0;
         for (; j < S.loopBound(C); j += S.length()) {
@@ -212,7 +213,7 @@ public final class Bhyt {
             FloatVector t = xv.mul(va).lanewise(VectorOperators.TANH);
             g.fma(t, FloatVector.fromArray(S, partial, off + j)).intoArray(partial, off + j);
             FloatVector qv = g.mul(FloatVector.fromArray(S, weight, j)).mul(t.neg().fma(t, one));
-            qv.intoArray(q, row + j);
+            qv.mul(vs).intoArray(out, row + j);
             dot = qv.fma(xv, dot);
         }
         float qx = dot.reduceLanes(VectorOperators.ADD);
@@ -221,7 +222,7 @@ public final class Bhyt {
             float t = (float) Math.tanh(a * xv);
             partial[off + j] += g * t;
             float qv = g * weight[j] * (1f - t * t);
-            q[row + j] = qv;
+            out[row + j] = qScale * qv;
             qx += qv * xv;
         }
         return qx;
@@ -235,10 +236,6 @@ public final class Bhyt {
             FloatVector.fromArray(S, x, row + j).fma(vb, FloatVector.fromArray(S, y, row + j)).mul(va).intoArray(y, row + j);
         }
         for (; j < C; j++) y[row + j] = a * (y[row + j] + b * x[row + j]);
-    }
-
-    private static void scaleRow(float[] y, float a, int row, int C) {
-        scaleRowInto(y, a, y, row, C);
     }
 
     /** y[row..] = a·x[row..]. */
