@@ -141,6 +141,8 @@ public final class Bhyt {
      * so each element of M is one dot product of length nKvHeads·hd, vectorized over M's columns with
      * contiguous rows of wv. Runs under no autograd (nothing flows back to wv or wo). Rarely called
      * (every few hundred steps), so it favours no scratch memory over speed: C²·nKvHeads·hd FMAs.
+     * nHeads must be a multiple of nKvHeads (as GQA requires); then KV head ⌊head·nKvHeads/nHeads⌋
+     * is head / (nHeads/nKvHeads), the grouping used here.
      */
     public static void cAttn(float[] cOut, float[] wv, float[] wo, int C, int nHeads, int nKvHeads, int hd,
                              int seqLen) {
