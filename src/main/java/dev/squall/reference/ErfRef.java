@@ -19,7 +19,7 @@ package dev.squall.reference;
 public final class ErfRef {
     private ErfRef() {}
 
-    static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
+    public static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
     private static final double SQRT_PI = 1.7724538509055160;
     private static final double SERIES_LIMIT = 3.0;
     /** At x = 3 the continued fraction is already at 1e-16 relative by depth 60; deeper costs nothing. */
