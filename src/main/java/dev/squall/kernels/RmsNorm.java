@@ -55,10 +55,24 @@ public final class RmsNorm {
                 int row = n * C;
                 float r = rstd[n];
                 // mean(gh * xhat) = r * mean(gamma * dout * x)
-                float dot = 0f;
-                for (int j = 0; j < C; j++) dot += weight[j] * dout[row + j] * inp[row + j];
+                FloatVector acc = FloatVector.zero(S);
+                int j = 0;
+                for (; j < S.loopBound(C); j += S.length()) {
+                    FloatVector gh = FloatVector.fromArray(S, dout, row + j).mul(FloatVector.fromArray(S, weight, j));
+                    acc = gh.fma(FloatVector.fromArray(S, inp, row + j), acc);
+                }
+                float dot = acc.reduceLanes(VectorOperators.ADD);
+                for (; j < C; j++) dot += weight[j] * dout[row + j] * inp[row + j];
                 float c1 = dot * r / C;
-                for (int j = 0; j < C; j++) {
+                FloatVector vr = FloatVector.broadcast(S, r), vc1 = FloatVector.broadcast(S, c1);
+                j = 0;
+                for (; j < S.loopBound(C); j += S.length()) {
+                    FloatVector xhat = FloatVector.fromArray(S, inp, row + j).mul(vr);
+                    FloatVector g = FloatVector.fromArray(S, dout, row + j);
+                    g.mul(FloatVector.fromArray(S, weight, j)).sub(xhat.mul(vc1)).mul(vr).intoArray(dinp, row + j);
+                    g.fma(xhat, FloatVector.fromArray(S, partial, off + j)).intoArray(partial, off + j);
+                }
+                for (; j < C; j++) {
                     float xhat = inp[row + j] * r;
                     float g = dout[row + j];
                     dinp[row + j] = r * (weight[j] * g - xhat * c1);
