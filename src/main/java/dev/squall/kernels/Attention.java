@@ -249,7 +249,7 @@ public final class Attention {
                 FloatVector vScale = FloatVector.broadcast(S, scale), vLse = FloatVector.broadcast(S, -rowLse);
                 FloatVector vD = FloatVector.broadcast(S, D);
                 for (; j < valid; j += VL) {
-                    FloatVector p = exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vLse));
+                    FloatVector p = VectorMath.exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vLse));
                     if (j + VL > valid) p = p.blend(0f, S.indexInRange(j, valid).not());
                     p.intoArray(s, row + j);
                     FloatVector.fromArray(S, dp, row + j).sub(vD).mul(p).intoArray(dp, row + j);
@@ -396,7 +396,7 @@ public final class Attention {
         FloatVector sum = FloatVector.zero(S);
         int j = 0;
         for (; j < valid; j += VL) {
-            FloatVector p = exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vShift));
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vShift));
             if (j + VL > valid) p = p.blend(0f, S.indexInRange(j, valid).not());
             p.intoArray(s, row + j);
             sum = sum.add(p);
@@ -414,36 +414,6 @@ public final class Attention {
         float sum = 0f;
         for (int i = 0; i < VL; i++) sum += lanes[i];
         return sum;
-    }
-
-    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer held in the low mantissa bits. */
-    private static final float ROUNDER = 12582912f;
-
-    /**
-     * e^x from fma, add and bit operations only, so every JIT tier gives the same bits (lanewise(EXP)
-     * is an SVML call once compiled and a scalar loop before). x = n ln2 + r with |r| <= ln2 / 2, e^r by
-     * its degree-7 Taylor polynomial (truncation 5e-9 relative, below a float ulp), times 2^n built in
-     * the exponent field. Inputs below -87 (results under the float normal range) give 0.
-     */
-    static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(-87f).min(88f);
-        FloatVector t = xc.fma(LOG2E, ROUNDER);
-        FloatVector n = t.sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, 1f / 5040);
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 720));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        // t's bits are 0x4B400000 + n for integer n; move n + 127 into the exponent field.
-        IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector scaled = p.mul(bits.reinterpretAsFloats());
-        return scaled.blend(0f, x.lt(-87f));
     }
 
     private static void scaleRow(float[] a, int off, int n, float f) {

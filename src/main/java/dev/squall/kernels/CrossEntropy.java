@@ -114,14 +114,14 @@ public final class CrossEntropy {
             int blockEnd = Math.min(vecEnd, j + BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; j < blockEnd; j += S.length()) {
-                FloatVector e = FloatVector.fromArray(S, x, row + j).sub(vmax).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, row + j).sub(vmax));
                 if (store) e.intoArray(dst, row + j);
                 acc = acc.add(e);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VectorMath.sum(acc);
         }
         for (; j < V; j++) {
-            float e = (float) Math.exp(x[row + j] - max);
+            float e = VectorMath.exp(x[row + j] - max);
             if (store) dst[row + j] = e;
             total += e;
         }

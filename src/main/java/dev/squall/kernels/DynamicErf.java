@@ -69,7 +69,7 @@ public final class DynamicErf {
                     FloatVector x = FloatVector.fromArray(S, inp, row + j);
                     FloatVector g = FloatVector.fromArray(S, dout, row + j);
                     FloatVector u = x.fma(va, vs);
-                    FloatVector phi = u.mul(u).neg().lanewise(VectorOperators.EXP).mul(TWO_OVER_SQRT_PI);
+                    FloatVector phi = VectorMath.exp(u.mul(u).neg()).mul(TWO_OVER_SQRT_PI);
                     FloatVector gwPhi = g.mul(FloatVector.fromArray(S, weight, j)).mul(phi);
                     gwPhi.mul(va).intoArray(dinp, row + j);
                     alphaSum = gwPhi.fma(x, alphaSum);
@@ -81,15 +81,15 @@ public final class DynamicErf {
                 for (; j < C; j++) {
                     float x = inp[row + j], g = dout[row + j];
                     float u = Math.fma(a, x, s);
-                    float gwPhi = g * weight[j] * TWO_OVER_SQRT_PI * (float) Math.exp(-u * u);
+                    float gwPhi = g * weight[j] * TWO_OVER_SQRT_PI * VectorMath.exp(-u * u);
                     dinp[row + j] = gwPhi * a;
                     alphaTail += gwPhi * x;
                     shiftTail += gwPhi;
                     partial[off + j] += g * Erf.erf(u);
                     partial[off + beta + j] += g;
                 }
-                partial[off + dAlpha] += alphaSum.reduceLanes(VectorOperators.ADD) + alphaTail;
-                partial[off + dShift] += shiftSum.reduceLanes(VectorOperators.ADD) + shiftTail;
+                partial[off + dAlpha] += VectorMath.sum(alphaSum) + alphaTail;
+                partial[off + dShift] += VectorMath.sum(shiftSum) + shiftTail;
             }
         }, dweight, dbias, dalpha, dshift);
     }

@@ -58,7 +58,7 @@ public final class Erf {
         q = Math.fma(q, t, Q2);
         q = Math.fma(q, t, Q1);
         q = Math.fma(q, t, Q0);
-        return Math.copySign(1f - (float) Math.exp(q), x);
+        return Math.copySign(1f - VectorMath.exp(q), x);
     }
 
     /**
@@ -86,7 +86,7 @@ public final class Erf {
         q = q.fma(t, c(x, Q2));
         q = q.fma(t, c(x, Q1));
         q = q.fma(t, c(x, Q0));
-        FloatVector large = q.lanewise(VectorOperators.EXP).neg().add(1f);
+        FloatVector large = VectorMath.exp(q).neg().add(1f);
         large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
         return large.blend(small, isSmall);
     }

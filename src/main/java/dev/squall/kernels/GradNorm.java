@@ -39,7 +39,7 @@ public final class GradNorm {
                     FloatVector x = FloatVector.fromArray(S, grad, i);
                     acc = x.fma(x, acc);
                 }
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                float s = VectorMath.sum(acc);
                 for (; i < to; i++) s += grad[i] * grad[i];
                 p[c] = s;
             }

@@ -167,24 +167,6 @@ class AttentionTest {
         assertArrayEquals(full, once);
     }
 
-    /** The softmax exponential, over the range the kernel feeds it (scores minus a running max, so <= 0). */
-    @Test
-    void vectorExpMatchesMathExp() {
-        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        int n = 200_000 / species.length() * species.length();
-        float[] x = new float[n], y = new float[n];
-        for (int i = 0; i < n; i++) x[i] = -95f + 105f * i / n;
-        for (int i = 0; i < n; i += species.length()) {
-            Attention.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, i)).intoArray(y, i);
-        }
-        for (int i = 0; i < n; i++) {
-            double e = Math.exp((double) x[i]);
-            if (x[i] < -87f) assertEquals(0f, y[i], "underflow to zero at " + x[i]);
-            // Polynomial truncation 5e-9 plus a few roundings: within 3 float ulps (ulp = 6e-8 relative).
-            else assertEquals(e, y[i], 2e-7 * e, "exp(" + x[i] + ")");
-        }
-    }
-
     @Test
     void zValueIsTheMeanSquaredLogSumExp() {
         float[] lse = {1f, -2f, 3f, 0.5f};
