@@ -1,0 +1,116 @@
+package dev.squall.train;
+
+import dev.squall.data.Batcher;
+import dev.squall.data.ByteCorpus;
+import dev.squall.model.ModelConfig;
+import dev.squall.model.Transformer;
+import dev.squall.program.Backend;
+import dev.squall.program.Buffer;
+import dev.squall.program.Stage;
+import dev.squall.program.StepProgram;
+
+/**
+ * The training loop's body, backend-agnostic: a step is zero-grad, then per micro-batch forward,
+ * fused loss + head backward, block backwards, then one optimizer stage. Only token ids go to the
+ * backend and only the loss, the clip statistic and the per-layer metrics come back.
+ */
+public final class Trainer {
+    public final Transformer model;
+    public final StepProgram program;
+    public final TrainConfig train;
+    public final Backend backend;
+    public final AdamWOptimizer optimizer;
+    final Batcher trainBatches;
+    final Batcher validationBatches;
+    final int refreshEvery;
+    private int step;
+
+    /** What one optimizer step produced. */
+    public record StepResult(int step, double loss, double lr, double gradNorm, float[] metrics, long nanos, int tokens) {
+        public double tokensPerSecond() { return tokens / (nanos / 1e9); }
+    }
+
+    public Trainer(ModelConfig modelConfig, TrainConfig trainConfig, Backend backend, ByteCorpus corpus) {
+        this.train = trainConfig.validate().copy();
+        this.model = new Transformer(modelConfig, train.batch);
+        this.program = model.program;
+        this.backend = backend;
+        model.buildLoss(train.accumSteps);
+        this.optimizer = new AdamWOptimizer(program, train);
+        model.initialize();
+        this.refreshEvery = model.cfg.bhytRefreshEvery(train.steps);
+        this.trainBatches = corpus.trainBatcher(train.batch, model.T, train.dataSeed);
+        this.validationBatches = corpus.validationBatcher(train.batch, model.T);
+        backend.load(program);
+        refreshConstants();
+    }
+
+    public int step() { return step; }
+
+    /** One optimizer step over {@code accumSteps} micro-batches. */
+    public StepResult trainStep() {
+        long start = System.nanoTime();
+        if (step > 0 && step % refreshEvery == 0) refreshConstants();
+        backend.run(program.zeroGrad);
+        double lossSum = 0;
+        float[] metrics = null;
+        for (int micro = 0; micro < train.accumSteps; micro++) {
+            trainBatches.next(program.tokens.i, program.targets.i);
+            backend.upload(program.tokens, program.targets);
+            for (Stage s : program.forward) backend.run(s);
+            backend.run(program.trainLoss);
+            backend.download(program.loss, program.metrics);
+            double loss = program.loss.f[0];
+            if (!Double.isFinite(loss)) throw Diverged.atLoss(step, loss, program, model);
+            metrics = program.metrics.f.clone();
+            lossSum += loss;
+            for (Stage s : program.backward) backend.run(s);
+        }
+        optimizer.prepare(step);
+        backend.upload(optimizer.hypers());
+        backend.run(optimizer.stage);
+        backend.download(optimizer.gradSq);
+        double gradNorm = Math.sqrt(optimizer.gradSq.f[0]);
+        if (!Double.isFinite(gradNorm)) throw Diverged.atGradient(step, program, backend);
+        double lr = train.learningRate(step);
+        step++;
+        return new StepResult(step, lossSum / train.accumSteps, lr, gradNorm, metrics, System.nanoTime() - start,
+                model.N * train.accumSteps);
+    }
+
+    /** Mean loss over the first {@code evalBatches} validation batches (the same ones every time). */
+    public double validate() {
+        validationBatches.reset();
+        double sum = 0;
+        for (int i = 0; i < train.evalBatches; i++) {
+            validationBatches.next(program.tokens.i, program.targets.i);
+            backend.upload(program.tokens, program.targets);
+            for (Stage s : program.forward) backend.run(s);
+            backend.run(program.evalLoss);
+            backend.download(program.loss);
+            sum += program.loss.f[0];
+        }
+        return sum / train.evalBatches;
+    }
+
+    /** BHyT's c_attn from the current weights (SPEC §4.1 step 4); a no-op for other norms. */
+    void refreshConstants() {
+        if (!model.refreshConstants.tasks.isEmpty()) backend.run(model.refreshConstants);
+    }
+
+    long[] dataState() { return trainBatches.state(); }
+
+    void restore(int step, long[] dataState) {
+        this.step = step;
+        trainBatches.restore(dataState);
+    }
+
+    /** Buffers a checkpoint holds: parameters, optimizer moments and model state such as c_attn. */
+    public java.util.List<Buffer> persistentBuffers() {
+        java.util.List<Buffer> out = new java.util.ArrayList<>();
+        for (Buffer b : program.buffers().values()) {
+            if (b.role == Buffer.Role.PARAM || b.role == Buffer.Role.OPTIMIZER || b.role == Buffer.Role.STATE) out.add(b);
+        }
+        return out;
+    }
+}

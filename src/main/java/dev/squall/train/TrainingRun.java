@@ -1,0 +1,132 @@
+package dev.squall.train;
+
+import dev.squall.io.Json;
+import dev.squall.model.ConfigFields;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A whole training run in a run directory: the loop around {@link Trainer} with progress,
+ * validation, metrics, periodic atomic checkpoints, resume, Ctrl-C (saves, then exits) and the stop
+ * on divergence (keeps the last good checkpoint untouched).
+ *
+ * <p>Run directory: {@code config.json}, {@code metrics.jsonl}, {@code checkpoint.safetensors},
+ * {@code summary.json}.
+ */
+public final class TrainingRun {
+    public static final String CHECKPOINT = "checkpoint.safetensors";
+
+    /** The final numbers of a run (also printed as {@code key=value} for scripts). */
+    public record Summary(int steps, double loss, double valLoss, double tokensPerSecond, double seconds, boolean interrupted) {}
+
+    private final Trainer trainer;
+    private final Path runDir;
+    private final PrintStream out;
+    private volatile boolean stopRequested;
+    private final CountDownLatch finished = new CountDownLatch(1);
+
+    public TrainingRun(Trainer trainer, Path runDir, PrintStream out) {
+        this.trainer = trainer;
+        this.runDir = runDir;
+        this.out = out;
+    }
+
+    public static Path checkpointFile(Path runDir) { return runDir.resolve(CHECKPOINT); }
+
+    /** Asks the loop to stop after the current step (it saves a checkpoint first). */
+    public void requestStop() { stopRequested = true; }
+
+    /** For a shutdown hook: wait until the loop has saved and returned. */
+    public void awaitFinish(long seconds) throws InterruptedException { finished.await(seconds, TimeUnit.SECONDS); }
+
+    public Summary run(boolean resume) throws IOException {
+        try {
+            return loop(resume);
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private Summary loop(boolean resume) throws IOException {
+        Files.createDirectories(runDir);
+        TrainConfig tc = trainer.train;
+        Path ckpt = checkpointFile(runDir);
+        if (resume) {
+            Checkpoint.load(ckpt, trainer);
+            out.println("resumed " + ckpt + " at step " + trainer.step());
+        }
+        writeConfig();
+        int first = trainer.step();
+        Progress progress = new Progress(out, first, tc.steps);
+        double lastVal = Double.NaN, lastLoss = Double.NaN, tokens = 0, seconds = 0;
+        long runStart = System.nanoTime();
+        boolean interrupted = false;
+        try (MetricsLog log = new MetricsLog(runDir, resume ? first : -1)) {
+            if (first == 0) {
+                lastVal = trainer.validate();
+                log.validation(0, lastVal);
+                progress.println(String.format("step 0 val_loss=%.4f", lastVal));
+            }
+            while (trainer.step() < tc.steps) {
+                if (stopRequested) {
+                    interrupted = true;
+                    break;
+                }
+                Trainer.StepResult r = trainer.trainStep();
+                lastLoss = r.loss();
+                tokens += r.tokens();
+                seconds += r.nanos() / 1e9;
+                log.step(r, trainer.program.metricNames);
+                boolean last = r.step() == tc.steps;
+                if (r.step() % tc.evalEvery == 0 || last) {
+                    lastVal = trainer.validate();
+                    log.validation(r.step(), lastVal);
+                    progress.println(String.format("step %d loss=%.4f val_loss=%.4f lr=%.3g grad_norm=%.3f tokens_per_s=%.0f",
+                            r.step(), r.loss(), lastVal, r.lr(), r.gradNorm(), tokens / seconds));
+                }
+                if (r.step() % tc.checkpointEvery == 0 || last) Checkpoint.save(ckpt, trainer);
+                progress.update(r.step(), r.loss(), lastVal, tokens / seconds);
+            }
+            if (interrupted) {
+                Checkpoint.save(ckpt, trainer);
+                progress.println("interrupted at step " + trainer.step() + ": checkpoint saved to " + ckpt
+                        + "; continue with --resume");
+            }
+        } catch (Diverged d) {
+            progress.println("");
+            throw new Diverged(d.step, d.getMessage() + (Files.exists(ckpt) ? "; last good checkpoint kept: " + ckpt
+                    : "; no checkpoint was written yet"));
+        }
+        double wall = (System.nanoTime() - runStart) / 1e9;
+        Summary s = new Summary(trainer.step(), lastLoss, lastVal, seconds > 0 ? tokens / seconds : 0, wall, interrupted);
+        writeSummary(s);
+        return s;
+    }
+
+    private void writeConfig() throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", ConfigFields.toMap(trainer.model.cfg));
+        m.put("train", ConfigFields.toMap(trainer.train));
+        m.put("backend", trainer.backend.name());
+        Files.writeString(runDir.resolve("config.json"), Json.writePretty(m) + "\n");
+    }
+
+    private void writeSummary(Summary s) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("steps", s.steps());
+        m.put("loss", finite(s.loss()));
+        m.put("val_loss", finite(s.valLoss()));
+        m.put("tokens_per_s", s.tokensPerSecond());
+        m.put("seconds", s.seconds());
+        m.put("interrupted", s.interrupted());
+        Files.writeString(runDir.resolve("summary.json"), Json.writePretty(m) + "\n");
+    }
+
+    private static Object finite(double v) { return Double.isFinite(v) ? v : null; }
+}
