@@ -1,0 +1,60 @@
+package dev.squall.cli;
+
+import dev.squall.model.ConfigException;
+import dev.squall.program.Backend;
+import dev.squall.train.Generator;
+import dev.squall.train.TrainingRun;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Continue a prompt with a trained model (byte-level sampling with a KV cache).")
+final class GenerateCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "RUN_DIR", description = "A directory written by squall train.")
+    Path runDir;
+
+    @Option(names = "--prompt", defaultValue = "public static void main(", description = "Text to continue (default: \"${DEFAULT-VALUE}\").")
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "256", description = "Bytes to generate (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "40", description = "Sample among the k most likely bytes; 0 = all (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--backend", defaultValue = "jvm", description = "jvm | tornado (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Override
+    public Integer call() throws Exception {
+        Path ckpt = TrainingRun.checkpointFile(runDir);
+        if (!Files.exists(ckpt)) throw new ConfigException(runDir + " has no " + ckpt.getFileName() + "; pass a run directory");
+        if (maxTokens < 0) throw new ConfigException("--max-tokens: must be >= 0, got " + maxTokens);
+        if (temperature < 0) throw new ConfigException("--temperature: must be >= 0, got " + temperature);
+        if (topK < 0) throw new ConfigException("--top-k: must be >= 0, got " + topK);
+        byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
+        int[] tokens = new int[bytes.length];
+        for (int i = 0; i < bytes.length; i++) tokens[i] = bytes[i] & 0xff;
+        // Raw bytes: the model speaks UTF-8 byte by byte, and a multi-byte character may span two samples.
+        PrintStream out = System.out;
+        try (Backend b = Backends.create(backend)) {
+            Generator g = Generator.fromCheckpoint(ckpt, b);
+            out.write(bytes);
+            g.generate(tokens, maxTokens, temperature, topK, seed, t -> out.write(t));
+            out.println();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,103 @@
+package dev.squall.cli;
+
+import dev.squall.io.Json;
+import dev.squall.model.ConfigException;
+import dev.squall.model.ConfigFields;
+import dev.squall.model.ModelConfig;
+import dev.squall.train.TrainConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * The model and training settings every command shares. Precedence, lowest first: the preset,
+ * the --config file, the named flags, then --set key=value pairs (any config key).
+ */
+final class ModelOptions {
+    @Option(names = "--preset", defaultValue = "small", description = "tiny or small (default: ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "JSON file: {\"model\": {...}, \"train\": {...}} or flat keys (see squall info for the keys).")
+    Path config;
+
+    @Option(names = "--norm", paramLabel = "KIND", description = "layernorm | rmsnorm | dyt | derf | bhyt | bhyt-star.")
+    String norm;
+
+    @Option(names = "--placement", paramLabel = "KIND", description = "pre | post | hybridnorm | hybridnorm-star.")
+    String placement;
+
+    @Option(names = "--attn-norm", paramLabel = "KIND", description = "none | qk | qkv (per-head RMSNorm before RoPE).")
+    String attnNorm;
+
+    @Option(names = "--seed", description = "Seed of the initial weights.")
+    Long seed;
+
+    @Option(names = "--steps", description = "Optimizer steps.")
+    Integer steps;
+
+    @Option(names = "--batch", description = "Sequences per micro-batch.")
+    Integer batch;
+
+    @Option(names = "--lr", description = "Peak learning rate.")
+    Double lr;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Any model or training key, e.g. --set d_model=128 --set warmup_steps=20 (repeatable).")
+    List<String> sets = new ArrayList<>();
+
+    ModelConfig model;
+    TrainConfig train;
+
+    /** Resolves presets, file, flags and --set into validated configurations. */
+    @SuppressWarnings("unchecked")
+    void resolve() throws IOException {
+        model = ModelConfig.preset(preset);
+        train = TrainConfig.preset(preset);
+        if (config != null) {
+            if (!Files.isReadable(config)) throw new ConfigException("--config: cannot read " + config);
+            Object parsed = Json.parse(Files.readString(config), config.toString());
+            if (!(parsed instanceof Map<?, ?> top)) throw new ConfigException(config + ": expected a JSON object");
+            Map<String, Object> m = (Map<String, Object>) top;
+            if (m.containsKey("model") || m.containsKey("train")) {
+                for (String k : m.keySet()) {
+                    if (!k.equals("model") && !k.equals("train")) {
+                        throw new ConfigException(config + ": unknown section '" + k + "'; use \"model\" and \"train\"");
+                    }
+                }
+                if (m.get("model") instanceof Map<?, ?> mm) ConfigFields.apply(model, (Map<String, Object>) mm, config.toString());
+                if (m.get("train") instanceof Map<?, ?> tm) ConfigFields.apply(train, (Map<String, Object>) tm, config.toString());
+            } else {
+                for (Map.Entry<String, Object> e : m.entrySet()) setAny(e.getKey(), String.valueOf(e.getValue()));
+            }
+        }
+        if (norm != null) ConfigFields.set(model, "norm", norm);
+        if (placement != null) ConfigFields.set(model, "placement", placement);
+        if (attnNorm != null) ConfigFields.set(model, "attn_norm", attnNorm);
+        if (seed != null) model.seed = seed;
+        if (steps != null) train.steps = steps;
+        if (batch != null) train.batch = batch;
+        if (lr != null) train.lr = lr;
+        for (String kv : sets) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new ConfigException("--set: expected KEY=VALUE, got '" + kv + "'");
+            setAny(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+        model.validate();
+        train.validate();
+    }
+
+    private void setAny(String key, String value) {
+        if (ConfigFields.toMap(model).containsKey(key)) ConfigFields.set(model, key, value);
+        else if (ConfigFields.toMap(train).containsKey(key)) ConfigFields.set(train, key, value);
+        else {
+            throw new ConfigException("unknown setting '" + key + "'; model keys: "
+                    + String.join(", ", ConfigFields.toMap(model).keySet()) + "; training keys: "
+                    + String.join(", ", ConfigFields.toMap(train).keySet()));
+        }
+    }
+}
