@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  *
  * Elementwise, so nothing is saved: backward recomputes erf(u) and phi(u) = (2/sqrt(pi)) e^(-u^2)
- * from inp. erf is {@link Erf} (within 1.1 ulp), scalar for the tail of a row.
+ * from inp, with one exp per element: erf(u) for |u| &ge; 1 is built on the same e^(-u^2) as phi(u)
+ * (see {@link Erf}, within 0.85 ulp). Scalar code for the tail of a row.
  */
 public final class DynamicErf {
     private DynamicErf() {}
@@ -69,12 +70,12 @@ public final class DynamicErf {
                     FloatVector x = FloatVector.fromArray(S, inp, row + j);
                     FloatVector g = FloatVector.fromArray(S, dout, row + j);
                     FloatVector u = x.fma(va, vs);
-                    FloatVector phi = VectorMath.exp(u.mul(u).neg()).mul(TWO_OVER_SQRT_PI);
-                    FloatVector gwPhi = g.mul(FloatVector.fromArray(S, weight, j)).mul(phi);
+                    FloatVector gauss = VectorMath.exp(u.mul(u).neg());
+                    FloatVector gwPhi = g.mul(FloatVector.fromArray(S, weight, j)).mul(gauss.mul(TWO_OVER_SQRT_PI));
                     gwPhi.mul(va).intoArray(dinp, row + j);
                     alphaSum = gwPhi.fma(x, alphaSum);
                     shiftSum = shiftSum.add(gwPhi);
-                    g.fma(Erf.erf(u), FloatVector.fromArray(S, partial, off + j)).intoArray(partial, off + j);
+                    g.fma(Erf.erf(u, gauss), FloatVector.fromArray(S, partial, off + j)).intoArray(partial, off + j);
                     g.add(FloatVector.fromArray(S, partial, off + beta + j)).intoArray(partial, off + beta + j);
                 }
                 float alphaTail = 0f, shiftTail = 0f;
