@@ -97,12 +97,35 @@ class CliTest {
     }
 
     static int process(String... args) throws Exception {
+        return start(args).waitFor();
+    }
+
+    static Process start(String... args) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBin, "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(java.util.List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        return p.waitFor();
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** Ctrl-C (SIGINT) in the middle of a run: a checkpoint of the last finished step, then exit. */
+    @Test
+    void ctrlCSavesACheckpointThenExits() throws Exception {
+        Path runDir = dir.resolve("interrupted");
+        Process p = start(tiny(runDir, "--steps", "100000"));
+        Path metrics = runDir.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!(Files.exists(metrics) && Files.readAllLines(metrics).size() >= 4) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(Files.exists(metrics), "the run did not start within a minute");
+        new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the run did not stop after Ctrl-C");
+        assertNotEquals(0, p.exitValue());
+        dev.squall.io.SafeTensors st = dev.squall.io.SafeTensors.read(runDir.resolve("checkpoint.safetensors"));
+        int step = Integer.parseInt(st.metadata().get("step"));
+        assertTrue(step >= 3 && step < 100000, "checkpoint at step " + step);
+        assertEquals(0, process(tiny(runDir, "--steps", Integer.toString(step + 2), "--resume")), "resumes after Ctrl-C");
     }
 
     static java.util.List<String> losses(Path runDir) throws Exception {
