@@ -39,16 +39,23 @@ public final class Matmul {
     static final int MR = 8;
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * L;
-    /** k-block: a KC x NR panel of B stays in L1 while the tile's row panels stream past it. */
+    /**
+     * k-block: one KC x NR panel of B (32 KB) is reused by all MC / MR row panels of a tile while it is
+     * hot in L1; the tile's A block (MC x KC, 64 KB) and B block (KC x NC, 256 KB) stay in the 1 MB L2.
+     * Measured on this machine against 128 and 512 (and MC 32/128, NC 128/512): no better, some worse.
+     */
     static final int KC = 256;
-    /** Tile rows and columns one task owns; the A block (MC x KC) and B block (KC x NC) sit in L2. */
+    /** Tile rows and columns one task owns: 64 tasks at 1024^2, 32 at the model's 2048 x 256. */
     static final int MC = 64;
     static final int NC = 256;
 
-    private static final int ZERO = 0, LOAD = 1, BIAS = 2;
+    /** Packing granularity: k-block of a transposing pack, column span of a straight one. */
+    private static final int PACK_K = 64, PACK_COLUMNS = 64;
 
     private static float[] packedA = new float[0];
     private static float[] packedB = new float[0];
+    /** One zero-padded MR x NR tile per task, for output tiles cut by the edge of c. */
+    private static float[] edgeTiles = new float[0];
 
     /** out = inp·weightᵀ (+ bias). Written. */
     public static synchronized void forward(float[] out, float[] inp, float[] weight, float[] bias,
@@ -101,13 +108,17 @@ public final class Matmul {
         Parallel.forRange(panels(rows, w), 4, (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
                 int base = p * K * w;
-                for (int r = 0; r < w; r++) {
-                    int row = p * w + r;
-                    if (row < rows) {
-                        int s = row * K;
-                        for (int k = 0; k < K; k++) dst[base + k * w + r] = src[s + k];
-                    } else {
-                        for (int k = 0; k < K; k++) dst[base + k * w + r] = 0f;
+                // k-blocks keep the panel slice being filled (PACK_K * w floats) in L1 across its w rows.
+                for (int k0 = 0; k0 < K; k0 += PACK_K) {
+                    int k1 = Math.min(K, k0 + PACK_K);
+                    for (int r = 0; r < w; r++) {
+                        int row = p * w + r;
+                        if (row < rows) {
+                            int s = row * K;
+                            for (int k = k0; k < k1; k++) dst[base + k * w + r] = src[s + k];
+                        } else {
+                            for (int k = k0; k < k1; k++) dst[base + k * w + r] = 0f;
+                        }
                     }
                 }
             }
@@ -119,15 +130,21 @@ public final class Matmul {
      * p*w .. p*w+w-1 of every row k, dst[(p*K + k)*w + c] = src[k*cols + p*w + c], columns past the end zero.
      */
     static void packColumnPanels(float[] dst, float[] src, int K, int cols, int w) {
-        Parallel.forRange(panels(cols, w), 4, (lo, hi) -> {
-            for (int p = lo; p < hi; p++) {
-                int c0 = p * w, base = p * K * w;
-                int valid = Math.min(w, cols - c0);
+        // A group of panels spans whole cache lines of each source row, so narrow panels (w = MR)
+        // do not re-read every line once per panel.
+        int group = Math.max(1, PACK_COLUMNS / w);
+        int panelCount = panels(cols, w);
+        Parallel.forRange(panels(panelCount, group), 1, (lo, hi) -> {
+            for (int g = lo; g < hi; g++) {
+                int pEnd = Math.min(panelCount, (g + 1) * group);
                 for (int k = 0; k < K; k++) {
-                    int d = base + k * w, s = k * cols + c0;
-                    for (int c = 0; c < w; c += L) {
-                        FloatVector.fromArray(S, src, s + c, S.indexInRange(c, valid))
-                                .intoArray(dst, d + c, S.indexInRange(c, w));
+                    for (int p = g * group; p < pEnd; p++) {
+                        int c0 = p * w, valid = Math.min(w, cols - c0);
+                        int d = (p * K + k) * w, s = k * cols + c0;
+                        for (int c = 0; c < w; c += L) {
+                            FloatVector.fromArray(S, src, s + c, S.indexInRange(c, valid))
+                                    .intoArray(dst, d + c, S.indexInRange(c, w));
+                        }
                     }
                 }
             }
@@ -137,58 +154,75 @@ public final class Matmul {
     /**
      * c (M x Nc) = [c +] A·B (+ bias per column) from packed panels, K the shared dimension. Tasks own
      * MC x NC tiles of c; within a tile the k-blocks run in order, so each element's sum order is fixed.
+     * A written product first fills its tile with the bias (or zero), so every k-block accumulates.
      */
     static void product(float[] c, float[] pa, float[] pb, float[] bias, boolean accumulate, int M, int Nc, int K) {
         int mTiles = panels(M, MC), nTiles = panels(Nc, NC);
+        float[] edges = edgeScratch(mTiles * nTiles);
         Parallel.forRange(mTiles * nTiles, 1, (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
                 int i0 = (t / nTiles) * MC, j0 = (t % nTiles) * NC;
                 int iEnd = Math.min(M, i0 + MC), jEnd = Math.min(Nc, j0 + NC);
-                int p0 = 0;
-                do {
+                if (!accumulate) {
+                    for (int i = i0; i < iEnd; i++) {
+                        if (bias == null) java.util.Arrays.fill(c, i * Nc + j0, i * Nc + jEnd, 0f);
+                        else System.arraycopy(bias, j0, c, i * Nc + j0, jEnd - j0);
+                    }
+                }
+                int edge = t * MR * NR;
+                for (int p0 = 0; p0 < K; p0 += KC) {
                     int kc = Math.min(KC, K - p0);
-                    int init = p0 > 0 || accumulate ? LOAD : bias != null ? BIAS : ZERO;
                     for (int j = j0; j < jEnd; j += NR) {
-                        int bOff = ((j / NR) * K + p0) * NR;
+                        int bOff = ((j / NR) * K + p0) * NR, cols = Math.min(NR, Nc - j);
                         for (int i = i0; i < iEnd; i += MR) {
-                            int aOff = ((i / MR) * K + p0) * MR;
-                            microTile(pa, aOff, pb, bOff, kc, c, i * Nc + j, Nc,
-                                    Math.min(MR, M - i), Math.min(NR, Nc - j), init, bias, j);
+                            int aOff = ((i / MR) * K + p0) * MR, rows = Math.min(MR, M - i);
+                            if (rows == MR && cols == NR) {
+                                microTile(pa, aOff, pb, bOff, kc, c, i * Nc + j, Nc);
+                            } else {
+                                // Ragged edge: run the same micro-kernel on a zero-padded copy of the tile.
+                                copyTile(edges, edge, NR, c, i * Nc + j, Nc, rows, cols, true);
+                                microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
+                                copyTile(edges, edge, NR, c, i * Nc + j, Nc, rows, cols, false);
+                            }
                         }
                     }
-                    p0 += KC;
-                } while (p0 < K);
+                }
             }
         });
     }
 
-    /**
-     * One MR x NR tile: acc = init + sum_{k < kc} a[k, r] * b[k, :] with a, b packed panels, stored to
-     * the first {@code rows} rows and {@code cols} columns of c at cOff (row stride ldc).
-     */
-    private static void microTile(float[] pa, int aOff, float[] pb, int bOff, int kc,
-                                  float[] c, int cOff, int ldc, int rows, int cols,
-                                  int init, float[] bias, int biasOff) {
-        VectorMask<Float> m0 = S.indexInRange(0, cols), m1 = S.indexInRange(L, cols);
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-        if (init == LOAD) {
-            c00 = row(c, cOff, 0, rows, ldc, 0, m0); c01 = row(c, cOff, 0, rows, ldc, L, m1);
-            c10 = row(c, cOff, 1, rows, ldc, 0, m0); c11 = row(c, cOff, 1, rows, ldc, L, m1);
-            c20 = row(c, cOff, 2, rows, ldc, 0, m0); c21 = row(c, cOff, 2, rows, ldc, L, m1);
-            c30 = row(c, cOff, 3, rows, ldc, 0, m0); c31 = row(c, cOff, 3, rows, ldc, L, m1);
-            c40 = row(c, cOff, 4, rows, ldc, 0, m0); c41 = row(c, cOff, 4, rows, ldc, L, m1);
-            c50 = row(c, cOff, 5, rows, ldc, 0, m0); c51 = row(c, cOff, 5, rows, ldc, L, m1);
-            c60 = row(c, cOff, 6, rows, ldc, 0, m0); c61 = row(c, cOff, 6, rows, ldc, L, m1);
-            c70 = row(c, cOff, 7, rows, ldc, 0, m0); c71 = row(c, cOff, 7, rows, ldc, L, m1);
-        } else {
-            FloatVector z0 = FloatVector.zero(S), z1 = z0;
-            if (init == BIAS) {
-                z0 = FloatVector.fromArray(S, bias, biasOff, m0);
-                z1 = FloatVector.fromArray(S, bias, biasOff + L, m1);
+    private static float[] edgeScratch(int tiles) {
+        if (edgeTiles.length < tiles * MR * NR) edgeTiles = new float[tiles * MR * NR];
+        return edgeTiles;
+    }
+
+    /** Moves the rows x cols corner of a tile between c and its padded copy (in: c to copy, padding zeroed). */
+    private static void copyTile(float[] tile, int tOff, int ldt, float[] c, int cOff, int ldc,
+                                 int rows, int cols, boolean in) {
+        for (int r = 0; r < MR; r++) {
+            for (int j = 0; j < NR; j++) {
+                boolean inside = r < rows && j < cols;
+                if (in) tile[tOff + r * ldt + j] = inside ? c[cOff + r * ldc + j] : 0f;
+                else if (inside) c[cOff + r * ldc + j] = tile[tOff + r * ldt + j];
             }
-            c00 = z0; c10 = z0; c20 = z0; c30 = z0; c40 = z0; c50 = z0; c60 = z0; c70 = z0;
-            c01 = z1; c11 = z1; c21 = z1; c31 = z1; c41 = z1; c51 = z1; c61 = z1; c71 = z1;
         }
+    }
+
+    /**
+     * One MR x NR tile of c at cOff (row stride ldc): c += sum_{k < kc} a[k, r] * b[k, :], with a and b
+     * packed panels. Deliberately nothing but the loop: a method this size compiles at every JIT tier,
+     * so it reliably reaches C2 (a larger one that C1 rejects can stay stuck in slow tier-2 code).
+     */
+    private static void microTile(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
+        int r1 = cOff + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, r2), c21 = FloatVector.fromArray(S, c, r2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, r3), c31 = FloatVector.fromArray(S, c, r3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, r4), c41 = FloatVector.fromArray(S, c, r4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, r5), c51 = FloatVector.fromArray(S, c, r5 + L);
+        FloatVector c60 = FloatVector.fromArray(S, c, r6), c61 = FloatVector.fromArray(S, c, r6 + L);
+        FloatVector c70 = FloatVector.fromArray(S, c, r7), c71 = FloatVector.fromArray(S, c, r7 + L);
         for (int k = 0; k < kc; k++) {
             int a = aOff + k * MR, b = bOff + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, pb, b), b1 = FloatVector.fromArray(S, pb, b + L);
@@ -202,19 +236,14 @@ public final class Matmul {
             x = FloatVector.broadcast(S, pa[a + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
             x = FloatVector.broadcast(S, pa[a + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
-        c00.intoArray(c, cOff, m0); c01.intoArray(c, cOff + L, m1);
-        if (rows > 1) { c10.intoArray(c, cOff + ldc, m0); c11.intoArray(c, cOff + ldc + L, m1); }
-        if (rows > 2) { c20.intoArray(c, cOff + 2 * ldc, m0); c21.intoArray(c, cOff + 2 * ldc + L, m1); }
-        if (rows > 3) { c30.intoArray(c, cOff + 3 * ldc, m0); c31.intoArray(c, cOff + 3 * ldc + L, m1); }
-        if (rows > 4) { c40.intoArray(c, cOff + 4 * ldc, m0); c41.intoArray(c, cOff + 4 * ldc + L, m1); }
-        if (rows > 5) { c50.intoArray(c, cOff + 5 * ldc, m0); c51.intoArray(c, cOff + 5 * ldc + L, m1); }
-        if (rows > 6) { c60.intoArray(c, cOff + 6 * ldc, m0); c61.intoArray(c, cOff + 6 * ldc + L, m1); }
-        if (rows > 7) { c70.intoArray(c, cOff + 7 * ldc, m0); c71.intoArray(c, cOff + 7 * ldc + L, m1); }
-    }
-
-    /** Row r of a tile being accumulated into, or zeros for rows past the end of c. */
-    private static FloatVector row(float[] c, int cOff, int r, int rows, int ldc, int lane, VectorMask<Float> m) {
-        return r < rows ? FloatVector.fromArray(S, c, cOff + r * ldc + lane, m) : FloatVector.zero(S);
+        c00.intoArray(c, cOff); c01.intoArray(c, cOff + L);
+        c10.intoArray(c, r1); c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2); c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3); c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4); c41.intoArray(c, r4 + L);
+        c50.intoArray(c, r5); c51.intoArray(c, r5 + L);
+        c60.intoArray(c, r6); c61.intoArray(c, r6 + L);
+        c70.intoArray(c, r7); c71.intoArray(c, r7 + L);
     }
 
     /** dbias[o] += sum_n dout[n, o]: each column's sum runs over n in order, one task per column strip. */
