@@ -47,15 +47,26 @@ public final class Trainer {
 
     public int step() { return step; }
 
-    /** One optimizer step over {@code accumSteps} micro-batches. */
+    /** One optimizer step over {@code accumSteps} micro-batches drawn from the training split. */
     public StepResult trainStep() {
+        return trainStep(trainBatches::next);
+    }
+
+    /** Fills a micro-batch's token ids and targets, each (B, T). */
+    @FunctionalInterface
+    public interface BatchSource {
+        void next(int[] tokens, int[] targets);
+    }
+
+    /** One optimizer step over {@code accumSteps} micro-batches from {@code batches}. */
+    public StepResult trainStep(BatchSource batches) {
         long start = System.nanoTime();
         if (step > 0 && step % refreshEvery == 0) refreshConstants();
         backend.run(program.zeroGrad);
         double lossSum = 0;
         float[] metrics = null;
         for (int micro = 0; micro < train.accumSteps; micro++) {
-            trainBatches.next(program.tokens.i, program.targets.i);
+            batches.next(program.tokens.i, program.targets.i);
             backend.upload(program.tokens, program.targets);
             for (Stage s : program.forward) backend.run(s);
             backend.run(program.trainLoss);
