@@ -2,16 +2,15 @@ package dev.squall.cli;
 
 import dev.squall.data.ByteCorpus;
 import dev.squall.io.SafeTensors;
-import dev.squall.model.ConfigException;
 import dev.squall.program.Backend;
 import dev.squall.train.Checkpoint;
 import dev.squall.train.TrainConfig;
 import dev.squall.train.Trainer;
 import dev.squall.train.TrainingRun;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -27,18 +26,16 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batches", defaultValue = "16", description = "Validation batches (default: ${DEFAULT-VALUE}).")
     int batches;
 
-    @Option(names = "--backend", defaultValue = "jvm", description = "jvm | tornado (default: ${DEFAULT-VALUE}).")
-    String backend;
+    @Mixin BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        Path ckpt = TrainingRun.checkpointFile(runDir);
-        if (!Files.exists(ckpt)) throw new ConfigException(runDir + " has no " + ckpt.getFileName() + "; pass a run directory");
+        Path ckpt = TrainingRun.existingCheckpoint(runDir);
         SafeTensors st = SafeTensors.read(ckpt);
         TrainConfig tc = Checkpoint.trainConfig(st);
         tc.evalBatches = batches;
         ByteCorpus corpus = ByteCorpus.load(data, tc.dataCapBytes);
-        try (Backend b = Backends.create(backend)) {
+        try (Backend b = backend.create()) {
             Trainer t = new Trainer(Checkpoint.modelConfig(st), tc, b, corpus);
             Checkpoint.load(ckpt, t);
             System.out.printf("step=%d val_loss=%.4f%n", t.step(), t.validate());

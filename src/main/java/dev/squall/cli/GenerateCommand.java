@@ -6,10 +6,10 @@ import dev.squall.train.Generator;
 import dev.squall.train.TrainingRun;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -34,13 +34,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--backend", defaultValue = "jvm", description = "jvm | tornado (default: ${DEFAULT-VALUE}).")
-    String backend;
+    @Mixin BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        Path ckpt = TrainingRun.checkpointFile(runDir);
-        if (!Files.exists(ckpt)) throw new ConfigException(runDir + " has no " + ckpt.getFileName() + "; pass a run directory");
+        Path ckpt = TrainingRun.existingCheckpoint(runDir);
         if (maxTokens < 0) throw new ConfigException("--max-tokens: must be >= 0, got " + maxTokens);
         if (temperature < 0) throw new ConfigException("--temperature: must be >= 0, got " + temperature);
         if (topK < 0) throw new ConfigException("--top-k: must be >= 0, got " + topK);
@@ -49,7 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
         for (int i = 0; i < bytes.length; i++) tokens[i] = bytes[i] & 0xff;
         // Raw bytes: the model speaks UTF-8 byte by byte, and a multi-byte character may span two samples.
         PrintStream out = System.out;
-        try (Backend b = Backends.create(backend)) {
+        try (Backend b = backend.create()) {
             Generator g = Generator.fromCheckpoint(ckpt, b);
             out.write(bytes);
             g.generate(tokens, maxTokens, temperature, topK, seed, t -> out.write(t));

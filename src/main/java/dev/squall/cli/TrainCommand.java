@@ -25,8 +25,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "RUN_DIR", description = "Run directory (default: runs/<preset>).")
     Path out;
 
-    @Option(names = "--backend", defaultValue = "jvm", description = "jvm | tornado (default: ${DEFAULT-VALUE}).")
-    String backend;
+    @Mixin BackendOption backend;
 
     @Option(names = "--resume", description = "Continue the run in --out from its checkpoint.")
     boolean resume;
@@ -45,7 +44,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         ByteCorpus corpus = ByteCorpus.load(data, options.train.dataCapBytes);
         System.out.println("data: " + corpus);
-        try (Backend b = Backends.create(backend)) {
+        try (Backend b = backend.create()) {
             Trainer trainer = new Trainer(options.model, options.train, b, corpus);
             System.out.printf("model: %s, %,d parameters, %s placement, attention norm %s; backend %s%n",
                     options.model.norm, trainer.program.parameterCount(), options.model.placement,

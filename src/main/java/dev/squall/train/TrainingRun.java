@@ -39,6 +39,16 @@ public final class TrainingRun {
 
     public static Path checkpointFile(Path runDir) { return runDir.resolve(CHECKPOINT); }
 
+    /** The run's checkpoint, or a one-line error when there is none. */
+    public static Path existingCheckpoint(Path runDir) {
+        Path ckpt = checkpointFile(runDir);
+        if (!Files.exists(ckpt)) {
+            throw new dev.squall.model.ConfigException(runDir + " has no " + CHECKPOINT
+                    + "; pass a run directory written by squall train");
+        }
+        return ckpt;
+    }
+
     /** Asks the loop to stop after the current step (it saves a checkpoint first). */
     public void requestStop() { stopRequested = true; }
 
