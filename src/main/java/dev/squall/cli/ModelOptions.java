@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * the --config file, the named flags, then --set key=value pairs (any config key).
  */
 final class ModelOptions {
-    @Option(names = "--preset", defaultValue = "small", description = "tiny or small (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preset", paramLabel = "NAME", defaultValue = "small", description = "tiny or small (default: ${DEFAULT-VALUE}).")
     String preset;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -34,16 +34,16 @@ final class ModelOptions {
     @Option(names = "--attn-norm", paramLabel = "KIND", description = "none | qk | qkv (per-head RMSNorm before RoPE).")
     String attnNorm;
 
-    @Option(names = "--seed", description = "Seed of the initial weights.")
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial weights.")
     Long seed;
 
-    @Option(names = "--steps", description = "Optimizer steps.")
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps.")
     Integer steps;
 
-    @Option(names = "--batch", description = "Sequences per micro-batch.")
+    @Option(names = "--batch", paramLabel = "N", description = "Sequences per micro-batch.")
     Integer batch;
 
-    @Option(names = "--lr", description = "Peak learning rate.")
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate.")
     Double lr;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",

@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a model on byte-level text (the JDK's own sources by default).",
-                "Prints val_loss=<number> and tokens_per_s=<number>; writes config.json, metrics.jsonl,",
-                "checkpoint.safetensors, summary.json and loss.png into the run directory."})
+                "Prints val_loss=<number> and tokens_per_s=<number>. The run directory gets",
+                "config.json, metrics.jsonl, checkpoint.safetensors, summary.json and PNG plots.",
+                "Ctrl-C saves a checkpoint; --resume continues it.", ""})
 final class TrainCommand implements Callable<Integer> {
     @Mixin ModelOptions options;
 
