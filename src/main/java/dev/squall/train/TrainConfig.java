@@ -24,7 +24,7 @@ public final class TrainConfig {
     /** Global gradient-norm clip; 0 disables it. */
     public double gradClip = 1.0;
     public int evalEvery = 100;
-    public int evalBatches = 8;
+    public int evalBatches = 16;
     public int checkpointEvery = 250;
     /** Seed of the batch sampler (the model's weights use the model seed). */
     public long dataSeed = 42;

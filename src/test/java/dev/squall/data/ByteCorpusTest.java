@@ -247,4 +247,24 @@ class ByteCorpusTest {
         assertTrue(c.validation().length > 100_000 && c.validation().length < 1_000_000, "~5%");
         assertTrue(text(java.util.Arrays.copyOf(c.train(), 2000)).contains("\npackage "));
     }
+
+    @Test
+    void validationWindowsSpreadOverTheSplitAndRepeatAfterReset(@TempDir Path dir) throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 4000; i++) text.append((char) ('a' + i % 26));
+        Path f = dir.resolve("one.txt");
+        Files.writeString(f, text.toString());
+        ByteCorpus c = ByteCorpus.fromPath(f, 1 << 20);
+        Batcher v = c.validationBatcher(8, 4);
+        int[] in = new int[32], tg = new int[32], again = new int[32];
+        v.next(in, tg);
+        v.reset();
+        v.next(again, tg);
+        assertArrayEquals(in, again, "the same windows after reset");
+        // Not the consecutive windows from the start of the split.
+        byte[] val = c.validation();
+        boolean allFromStart = true;
+        for (int b = 0; b < 8; b++) for (int t = 0; t < 4; t++) allFromStart &= in[b * 4 + t] == (val[b * 4 + t] & 0xFF);
+        assertFalse(allFromStart);
+    }
 }
