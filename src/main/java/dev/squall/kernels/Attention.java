@@ -249,7 +249,7 @@ public final class Attention {
                 FloatVector vScale = FloatVector.broadcast(S, scale), vLse = FloatVector.broadcast(S, -rowLse);
                 FloatVector vD = FloatVector.broadcast(S, D);
                 for (; j < valid; j += VL) {
-                    FloatVector p = VectorMath.exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vLse));
+                    FloatVector p = LaneMath.exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vLse));
                     if (j + VL > valid) p = p.blend(0f, S.indexInRange(j, valid).not());
                     p.intoArray(s, row + j);
                     FloatVector.fromArray(S, dp, row + j).sub(vD).mul(p).intoArray(dp, row + j);
@@ -396,7 +396,7 @@ public final class Attention {
         FloatVector sum = FloatVector.zero(S);
         int j = 0;
         for (; j < valid; j += VL) {
-            FloatVector p = VectorMath.exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vShift));
+            FloatVector p = LaneMath.exp(FloatVector.fromArray(S, s, row + j).fma(vScale, vShift));
             if (j + VL > valid) p = p.blend(0f, S.indexInRange(j, valid).not());
             p.intoArray(s, row + j);
             sum = sum.add(p);

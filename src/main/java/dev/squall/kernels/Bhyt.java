@@ -163,7 +163,7 @@ public final class Bhyt {
                     }
                     sq = m.fma(m, sq);
                 }
-                float rowSum = VectorMath.sum(sq);
+                float rowSum = LaneMath.sum(sq);
                 for (; c < C; c++) {
                     float m = 0f;
                     for (int kv = 0; kv < nKvHeads; kv++) {
@@ -193,10 +193,10 @@ public final class Bhyt {
         FloatVector va = FloatVector.broadcast(S, a);
         int j = 0;
         for (; j < S.loopBound(C); j += S.length()) {
-            FloatVector t = VectorMath.tanh(FloatVector.fromArray(S, x, row + j).mul(va));
+            FloatVector t = LaneMath.tanh(FloatVector.fromArray(S, x, row + j).mul(va));
             t.mul(FloatVector.fromArray(S, weight, j)).intoArray(out, row + j);
         }
-        for (; j < C; j++) out[row + j] = weight[j] * VectorMath.tanh(a * x[row + j]);
+        for (; j < C; j++) out[row + j] = weight[j] * LaneMath.tanh(a * x[row + j]);
     }
 
     /**
@@ -212,16 +212,16 @@ public final class Bhyt {
         for (; j < S.loopBound(C); j += S.length()) {
             FloatVector xv = FloatVector.fromArray(S, x, row + j);
             FloatVector g = FloatVector.fromArray(S, dout, row + j);
-            FloatVector t = VectorMath.tanh(xv.mul(va));
+            FloatVector t = LaneMath.tanh(xv.mul(va));
             g.fma(t, FloatVector.fromArray(S, partial, off + j)).intoArray(partial, off + j);
             FloatVector qv = g.mul(FloatVector.fromArray(S, weight, j)).mul(t.neg().fma(t, one));
             qv.mul(vs).intoArray(out, row + j);
             dot = qv.fma(xv, dot);
         }
-        float qx = VectorMath.sum(dot);
+        float qx = LaneMath.sum(dot);
         for (; j < C; j++) {
             float xv = x[row + j], g = dout[row + j];
-            float t = VectorMath.tanh(a * xv);
+            float t = LaneMath.tanh(a * xv);
             partial[off + j] += g * t;
             float qv = g * weight[j] * (1f - t * t);
             out[row + j] = qScale * qv;

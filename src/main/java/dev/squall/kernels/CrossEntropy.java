@@ -114,14 +114,14 @@ public final class CrossEntropy {
             int blockEnd = Math.min(vecEnd, j + BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; j < blockEnd; j += S.length()) {
-                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, row + j).sub(vmax));
+                FloatVector e = LaneMath.exp(FloatVector.fromArray(S, x, row + j).sub(vmax));
                 if (store) e.intoArray(dst, row + j);
                 acc = acc.add(e);
             }
-            total += VectorMath.sum(acc);
+            total += LaneMath.sum(acc);
         }
         for (; j < V; j++) {
-            float e = VectorMath.exp(x[row + j] - max);
+            float e = LaneMath.exp(x[row + j] - max);
             if (store) dst[row + j] = e;
             total += e;
         }

@@ -70,7 +70,7 @@ public final class DynamicErf {
                     FloatVector x = FloatVector.fromArray(S, inp, row + j);
                     FloatVector g = FloatVector.fromArray(S, dout, row + j);
                     FloatVector u = x.fma(va, vs);
-                    FloatVector gauss = VectorMath.exp(u.mul(u).neg());
+                    FloatVector gauss = LaneMath.exp(u.mul(u).neg());
                     FloatVector gwPhi = g.mul(FloatVector.fromArray(S, weight, j)).mul(gauss.mul(TWO_OVER_SQRT_PI));
                     gwPhi.mul(va).intoArray(dinp, row + j);
                     alphaSum = gwPhi.fma(x, alphaSum);
@@ -82,15 +82,15 @@ public final class DynamicErf {
                 for (; j < C; j++) {
                     float x = inp[row + j], g = dout[row + j];
                     float u = Math.fma(a, x, s);
-                    float gwPhi = g * weight[j] * TWO_OVER_SQRT_PI * VectorMath.exp(-u * u);
+                    float gwPhi = g * weight[j] * TWO_OVER_SQRT_PI * LaneMath.exp(-u * u);
                     dinp[row + j] = gwPhi * a;
                     alphaTail += gwPhi * x;
                     shiftTail += gwPhi;
                     partial[off + j] += g * Erf.erf(u);
                     partial[off + beta + j] += g;
                 }
-                partial[off + dAlpha] += VectorMath.sum(alphaSum) + alphaTail;
-                partial[off + dShift] += VectorMath.sum(shiftSum) + shiftTail;
+                partial[off + dAlpha] += LaneMath.sum(alphaSum) + alphaTail;
+                partial[off + dShift] += LaneMath.sum(shiftSum) + shiftTail;
             }
         }, dweight, dbias, dalpha, dshift);
     }

@@ -34,13 +34,13 @@ public final class DynamicTanh {
                 int row = n * C;
                 int j = 0;
                 for (; j < S.loopBound(C); j += S.length()) {
-                    FloatVector t = VectorMath.tanh(FloatVector.fromArray(S, inp, row + j).mul(va));
+                    FloatVector t = LaneMath.tanh(FloatVector.fromArray(S, inp, row + j).mul(va));
                     FloatVector w = FloatVector.fromArray(S, weight, j);
                     FloatVector y = bias == null ? t.mul(w) : t.fma(w, FloatVector.fromArray(S, bias, j));
                     y.intoArray(out, row + j);
                 }
                 for (; j < C; j++) {
-                    float t = VectorMath.tanh(a * inp[row + j]);
+                    float t = LaneMath.tanh(a * inp[row + j]);
                     out[row + j] = bias == null ? t * weight[j] : Math.fma(t, weight[j], bias[j]);
                 }
             }
@@ -64,7 +64,7 @@ public final class DynamicTanh {
                 for (; j < S.loopBound(C); j += S.length()) {
                     FloatVector x = FloatVector.fromArray(S, inp, row + j);
                     FloatVector g = FloatVector.fromArray(S, dout, row + j);
-                    FloatVector t = VectorMath.tanh(x.mul(va));
+                    FloatVector t = LaneMath.tanh(x.mul(va));
                     FloatVector slope = t.neg().fma(t, one);
                     FloatVector gws = g.mul(FloatVector.fromArray(S, weight, j)).mul(slope);
                     gws.mul(va).intoArray(dinp, row + j);
@@ -75,14 +75,14 @@ public final class DynamicTanh {
                 float alphaTail = 0f;
                 for (; j < C; j++) {
                     float x = inp[row + j], g = dout[row + j];
-                    float t = VectorMath.tanh(a * x);
+                    float t = LaneMath.tanh(a * x);
                     float gws = g * weight[j] * Math.fma(-t, t, 1f);
                     dinp[row + j] = gws * a;
                     alphaTail += gws * x;
                     partial[off + j] += g * t;
                     partial[off + beta + j] += g;
                 }
-                partial[off + dAlpha] += VectorMath.sum(alphaSum) + alphaTail;
+                partial[off + dAlpha] += LaneMath.sum(alphaSum) + alphaTail;
             }
         }, dweight, dbias, dalpha, null);
     }

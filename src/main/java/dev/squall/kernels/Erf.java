@@ -63,7 +63,7 @@ public final class Erf {
         r = Math.fma(r, z, R2);
         r = Math.fma(r, z, R1);
         r = Math.fma(r, z, R0);
-        float gauss = VectorMath.exp(-t * t);
+        float gauss = LaneMath.exp(-t * t);
         return Math.copySign(Math.fma(-gauss, r, 1f), x);
     }
 
@@ -73,7 +73,7 @@ public final class Erf {
      * {@code FloatVector.SPECIES_PREFERRED}, the species every kernel here uses.
      */
     public static FloatVector erf(FloatVector x) {
-        return erf(x, VectorMath.exp(x.mul(x).neg()));
+        return erf(x, LaneMath.exp(x.mul(x).neg()));
     }
 
     /**

@@ -39,7 +39,7 @@ public final class GradNorm {
                     FloatVector x = FloatVector.fromArray(S, grad, i);
                     acc = x.fma(x, acc);
                 }
-                float s = VectorMath.sum(acc);
+                float s = LaneMath.sum(acc);
                 for (; i < to; i++) s += grad[i] * grad[i];
                 p[c] = s;
             }

@@ -74,7 +74,7 @@ public final class LayerNorm {
                     sumGh = sumGh.add(gh);
                     sumGhXhat = gh.fma(xhat, sumGhXhat);
                 }
-                float sGh = VectorMath.sum(sumGh), sGhXhat = VectorMath.sum(sumGhXhat);
+                float sGh = LaneMath.sum(sumGh), sGhXhat = LaneMath.sum(sumGhXhat);
                 for (; j < C; j++) {
                     float gh = dout[row + j] * weight[j];
                     sGh += gh;
@@ -111,7 +111,7 @@ public final class LayerNorm {
         FloatVector acc = FloatVector.zero(S), vp = FloatVector.broadcast(S, pivot);
         int j = 0;
         for (; j < S.loopBound(len); j += S.length()) acc = acc.add(FloatVector.fromArray(S, a, from + j).sub(vp));
-        float s = VectorMath.sum(acc);
+        float s = LaneMath.sum(acc);
         for (; j < len; j++) s += a[from + j] - pivot;
         return s;
     }
@@ -123,7 +123,7 @@ public final class LayerNorm {
             FloatVector d = FloatVector.fromArray(S, a, from + j).sub(vm);
             acc = d.fma(d, acc);
         }
-        float s = VectorMath.sum(acc);
+        float s = LaneMath.sum(acc);
         for (; j < len; j++) s += (a[from + j] - m) * (a[from + j] - m);
         return s;
     }

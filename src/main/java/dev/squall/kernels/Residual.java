@@ -71,7 +71,7 @@ public final class Residual {
                 g.intoArray(da, i);
                 g.mul(vs).intoArray(db, i);
             }
-            float sum = VectorMath.sum(acc);
+            float sum = LaneMath.sum(acc);
             for (; i < hi; i++) {
                 float g = dout[i];
                 sum += g * b[i];

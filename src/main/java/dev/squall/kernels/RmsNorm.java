@@ -61,7 +61,7 @@ public final class RmsNorm {
                     FloatVector gh = FloatVector.fromArray(S, dout, row + j).mul(FloatVector.fromArray(S, weight, j));
                     acc = gh.fma(FloatVector.fromArray(S, inp, row + j), acc);
                 }
-                float dot = VectorMath.sum(acc);
+                float dot = LaneMath.sum(acc);
                 for (; j < C; j++) dot += weight[j] * dout[row + j] * inp[row + j];
                 float c1 = dot * r / C;
                 FloatVector vr = FloatVector.broadcast(S, r), vc1 = FloatVector.broadcast(S, c1);
@@ -89,7 +89,7 @@ public final class RmsNorm {
             FloatVector x = FloatVector.fromArray(S, a, from + j);
             acc = x.fma(x, acc);
         }
-        float s = VectorMath.sum(acc);
+        float s = LaneMath.sum(acc);
         for (; j < len; j++) s += a[from + j] * a[from + j];
         return s;
     }

@@ -80,13 +80,13 @@ public final class SwiGlu {
 
     /** Logistic sigmoid without overflow: exp(-|h|) <= 1 whatever the sign of h. */
     static float sigmoid(float h) {
-        float e = VectorMath.exp(-Math.abs(h));
+        float e = LaneMath.exp(-Math.abs(h));
         return h >= 0f ? 1f / (1f + e) : e / (1f + e);
     }
 
     /** The same sigmoid, lane by lane. */
     private static FloatVector sigmoid(FloatVector h) {
-        FloatVector e = VectorMath.exp(h.abs().neg());
+        FloatVector e = LaneMath.exp(h.abs().neg());
         VectorMask<Float> nonNegative = h.compare(VectorOperators.GE, 0f);
         return e.blend(1f, nonNegative).div(e.add(1f));
     }

@@ -14,10 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
  * but per-lane scalar code before. Either makes a result depend on when the JIT kicked in, which
  * breaks bit-exact resume (a resumed process starts cold where the uninterrupted one was warm).
  * Everything here is built from IEEE add, mul, fma, min/max, blends and bit operations, each exactly
- * rounded the same way in every tier, applied in a fixed order.
+ * rounded the same way in every tier, applied in a fixed order. (Named apart from the incubator's
+ * own {@code jdk.incubator.vector.VectorMath}, which a wildcard import would make ambiguous.)
  */
-public final class VectorMath {
-    private VectorMath() {}
+public final class LaneMath {
+    private LaneMath() {}
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
