@@ -44,6 +44,14 @@ final class Progress {
         out.println(line);
     }
 
+    /** Ends the bar's line so what follows starts on a fresh one. */
+    void finish() {
+        if (console && lastWidth > 0) {
+            out.println();
+            lastWidth = 0;
+        }
+    }
+
     static String duration(double seconds) {
         if (Double.isNaN(seconds)) return "--";
         long s = Math.round(seconds);

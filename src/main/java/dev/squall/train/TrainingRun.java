@@ -103,6 +103,7 @@ public final class TrainingRun {
                 if (r.step() % tc.checkpointEvery == 0 || last) Checkpoint.save(ckpt, trainer);
                 progress.update(r.step(), r.loss(), lastVal, tokens / seconds);
             }
+            progress.finish();
             if (interrupted) {
                 Checkpoint.save(ckpt, trainer);
                 progress.println("interrupted at step " + trainer.step() + ": checkpoint saved to " + ckpt
