@@ -1,0 +1,90 @@
+package dev.squall.tornado.kernels;
+
+import dev.squall.kernels.AdamW;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * AdamW (decoupled weight decay, PyTorch's formulation; SPEC §6.1 names where it is used) and the
+ * gradient sum of squares for global-norm clipping, on a TornadoVM device: the same math as
+ * {@code dev.squall.kernels.AdamW} / {@code AdamWRef} and {@code GradNorm} / {@code GradNormRef}.
+ *
+ * <pre>
+ * Shapes:
+ *   n                    elements of one parameter tensor
+ *   param, grad, m, v    (n)            m, v: first and second moments, zero before step 1
+ *   hyper                (AdamW.HYPER_SIZE)  per-step values at the indices of dev.squall.kernels.AdamW
+ *   partials             (blocks)       sum of squares per block of ELEMS_PER_BLOCK elements
+ *   sums                 (slots)        one slot per gradient tensor
+ * Launch:
+ *   update               global n (ids >= n do nothing)
+ *   sumSquaresPartials   global blocks(n)
+ *   sumInto              global 1
+ * </pre>
+ *
+ * <pre>
+ *   g  = grad * gradScale
+ *   m  = beta1 m + (1 - beta1) g
+ *   v  = beta2 v + (1 - beta2) g^2
+ *   p -= lr * ( (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps) + weightDecay * p )
+ * </pre>
+ *
+ * <p>Everything that changes per step (learning rate, step count, clipping factor) is read from
+ * {@code hyper}, never a scalar argument (those are baked into the compiled kernel). The bias
+ * corrections are computed in each work-item from hyper in float (TornadoMath.pow); the JVM kernel
+ * forms them in double once. The gradient is not modified.
+ */
+public final class AdamWKernels {
+    private AdamWKernels() {}
+
+    /** Elements summed by one work-item of {@link #sumSquaresPartials}. */
+    public static final int ELEMS_PER_BLOCK = 256;
+
+    public static int blocks(int n) { return (n + ELEMS_PER_BLOCK - 1) / ELEMS_PER_BLOCK; }
+
+    /** One AdamW step in place on param, m and v. */
+    public static void update(KernelContext ctx, FloatArray param, FloatArray grad, FloatArray m, FloatArray v,
+                              FloatArray hyper, int n) {
+        int i = ctx.globalIdx;
+        if (i < n) {
+            float lr = hyper.get(AdamW.LR);
+            float b1 = hyper.get(AdamW.BETA1);
+            float b2 = hyper.get(AdamW.BETA2);
+            float eps = hyper.get(AdamW.EPS);
+            float wd = hyper.get(AdamW.WEIGHT_DECAY);
+            float t = hyper.get(AdamW.STEP);
+            float gs = hyper.get(AdamW.GRAD_SCALE);
+            // m-hat = m * c1, sqrt(v-hat) = sqrt(v) * c2, as in the JVM kernel.
+            float c1 = 1f / (1f - TornadoMath.pow(b1, t));
+            float c2 = 1f / TornadoMath.sqrt(1f - TornadoMath.pow(b2, t));
+            float g = grad.get(i) * gs;
+            float mi = b1 * m.get(i) + (1f - b1) * g;
+            float vi = b2 * v.get(i) + (1f - b2) * (g * g);
+            float p = param.get(i);
+            param.set(i, p - lr * (mi * c1 / (TornadoMath.sqrt(vi) * c2 + eps) + wd * p));
+            m.set(i, mi);
+            v.set(i, vi);
+        }
+    }
+
+    /** partials[k] = sum of grad[i]^2 over the elements of block k, in index order. */
+    public static void sumSquaresPartials(KernelContext ctx, FloatArray partials, FloatArray grad, int n) {
+        int k = ctx.globalIdx;
+        int start = k * ELEMS_PER_BLOCK;
+        int end = Math.min(n, start + ELEMS_PER_BLOCK);
+        float s = 0f;
+        for (int i = start; i < end; i++) {
+            float x = grad.get(i);
+            s += x * x;
+        }
+        if (start < n) partials.set(k, s);
+    }
+
+    /** sums[slot] = sum_k partials[k], k = 0, 1, ... in order (written: one slot per gradient tensor). */
+    public static void sumInto(KernelContext ctx, FloatArray sums, FloatArray partials, int slot, int blocks) {
+        float s = 0f;
+        for (int k = 0; k < blocks; k++) s += partials.get(k);
+        if (ctx.globalIdx == 0) sums.set(slot, s);
+    }
+}
