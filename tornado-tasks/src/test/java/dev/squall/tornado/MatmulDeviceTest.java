@@ -79,27 +79,36 @@ class MatmulDeviceTest {
         FloatArray inp = FloatArray.fromArray(normal(1, N * C, 1)), weight = FloatArray.fromArray(normal(2, OC * C, 1));
         FloatArray dout = FloatArray.fromArray(normal(3, N * OC, 1));
         FloatArray out = new FloatArray(N * OC), dinp = new FloatArray(N * C), dweight = new FloatArray(OC * C);
-        for (boolean tiled : new boolean[] {false, true}) {
+        for (int form = 0; form < 6; form++) {
             KernelContext ctx = new KernelContext();
-            String name = tiled ? "mt" : "ms";
+            String name = "t" + form;
             TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, inp, weight, dout,
                     out, dinp, dweight);
             GridScheduler grids = new GridScheduler();
-            if (tiled) {
-                graph.task("fwd", MatmulKernels::forwardTiled, ctx, out, inp, weight, N, C, OC)
-                     .task("bwi", MatmulKernels::backwardInputTiled, ctx, dinp, dout, weight, N, C, OC)
-                     .task("bww", MatmulKernels::backwardWeightTiled, ctx, dweight, dout, inp, N, C, OC);
-                grids.addWorkerGrid(name + ".fwd", grid2(OC, N));
-                grids.addWorkerGrid(name + ".bwi", grid2(C, N));
-                grids.addWorkerGrid(name + ".bww", grid2(C, OC));
-            } else {
-                graph.task("fwd", MatmulKernels::forward, ctx, out, inp, weight, C, OC)
-                     .task("bwi", MatmulKernels::backwardInput, ctx, dinp, dout, weight, C, OC)
-                     .task("bww", MatmulKernels::backwardWeight, ctx, dweight, dout, inp, N, C, OC);
-                grids.addWorkerGrid(name + ".fwd", grid(N * OC, 0));
-                grids.addWorkerGrid(name + ".bwi", grid(N * C, 0));
-                grids.addWorkerGrid(name + ".bww", grid(OC * C, 0));
+            String what = switch (form) {
+                case 0 -> "forward";
+                case 1 -> "backwardInput";
+                case 2 -> "backwardWeight";
+                case 3 -> "forwardTiled";
+                case 4 -> "backwardInputTiled";
+                default -> "backwardWeightTiled";
+            };
+            switch (form) {
+                case 0 -> graph.task("k", MatmulKernels::forward, ctx, out, inp, weight, C, OC);
+                case 1 -> graph.task("k", MatmulKernels::backwardInput, ctx, dinp, dout, weight, C, OC);
+                case 2 -> graph.task("k", MatmulKernels::backwardWeight, ctx, dweight, dout, inp, N, C, OC);
+                case 3 -> graph.task("k", MatmulKernels::forwardTiled, ctx, out, inp, weight, N, C, OC);
+                case 4 -> graph.task("k", MatmulKernels::backwardInputTiled, ctx, dinp, dout, weight, N, C, OC);
+                default -> graph.task("k", MatmulKernels::backwardWeightTiled, ctx, dweight, dout, inp, N, C, OC);
             }
+            grids.addWorkerGrid(name + ".k", switch (form) {
+                case 0 -> grid(N * OC, 0);
+                case 1 -> grid(N * C, 0);
+                case 2 -> grid(OC * C, 0);
+                case 3 -> grid2(OC, N);
+                case 4 -> grid2(C, N);
+                default -> grid2(C, OC);
+            });
             graph.transferToHost(DataTransferMode.UNDER_DEMAND, out);
             try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
                 plan.withGridScheduler(grids);
@@ -108,8 +117,7 @@ class MatmulDeviceTest {
                 long t0 = System.nanoTime();
                 for (int r = 0; r < reps; r++) plan.execute();
                 double ms = (System.nanoTime() - t0) / 1e6 / reps;
-                System.out.printf("matmul %s N=%d C=%d OC=%d: %.1f ms for forward + backwardInput + backwardWeight%n",
-                        tiled ? "tiled" : "simple", N, C, OC, ms);
+                System.out.printf("matmul %s N=%d C=%d OC=%d: %.1f ms%n", what, N, C, OC, ms);
             } catch (Exception e) {
                 throw new AssertionError(e);
             }

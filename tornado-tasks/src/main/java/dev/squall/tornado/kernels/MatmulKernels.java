@@ -30,6 +30,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * work-item and sums over k in increasing order, so results are the same on every run. The tiled
  * forms stage TILE x TILE blocks of both operands in local memory; loads outside the matrices read 0
  * and stores outside are skipped, so any size works.
+ *
+ * <p>On PoCL (2-core CPU), N=2048, C=256, OC=768: simple forms about 205 / 240 / 400 ms (forward,
+ * dinp, dW), tiled forms about 470-560 / 390-470 / 450-500 ms: PoCL emulates local memory and
+ * barriers, so the simple forms win there; the tiled forms are for GPUs, where they are unmeasured.
  */
 public final class MatmulKernels {
     private MatmulKernels() {}
