@@ -1,0 +1,156 @@
+package dev.squall.tornado.kernels;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Fused softmax cross-entropy on a TornadoVM device: the same math as
+ * {@code dev.squall.kernels.CrossEntropy} and {@code dev.squall.reference.CrossEntropyRef} (the LM
+ * head's loss, SPEC §8.1's softmax applied to the vocabulary).
+ *
+ * <pre>
+ * Shapes:
+ *   N rows (positions), V vocabulary
+ *   logits, dlogits   (N, V)    forwardBackwardInPlace writes dlogits over logits
+ *   targets           (N)       a negative target marks an ignored position
+ *   losses            (N)
+ *   scale             (1)       dloss scale (e.g. 1 / valid positions); an array, so it may change per step
+ *   mean              (1)       (1/N) sum of losses
+ * Launch:
+ *   forwardBackward, forwardBackwardInPlace   global N * ROW_GROUP, local ROW_GROUP (one work-group per row)
+ *   forward           global N * ROW_GROUP, local ROW_GROUP
+ *   meanLoss          global 1 (one work-item, rows in order)
+ * </pre>
+ *
+ * <p>losses[n] = logsumexp(logits[n]) - logits[n, target], dlogits = (softmax - onehot) * scale,
+ * both written; an ignored row gets loss 0 and a zero gradient. Row max and row sum reduce in local
+ * memory within the row's work-group, in a fixed tree order. Every work-item reads all it needs
+ * from logits before the last barrier and writes only its own elements after it, so the in-place
+ * form is safe (its own entry point: one array cannot be two arguments of a TornadoVM task). The mean is one ordered pass (a second task: it reads every row's loss).
+ */
+public final class CrossEntropyKernels {
+    private CrossEntropyKernels() {}
+
+    /** Work-items per row; a power of two (the tree reductions halve it). */
+    public static final int ROW_GROUP = 64;
+
+    /** losses and dlogits written. */
+    public static void forwardBackward(KernelContext ctx, FloatArray losses, FloatArray dlogits, FloatArray logits,
+                                       IntArray targets, FloatArray scale, int V) {
+        int row = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
+        int base = row * V;
+        int t = targets.get(row);
+        int tt = Math.max(t, 0);
+        float valid = t < 0 ? 0f : 1f;
+        float target = logits.get(base + tt);
+        float m = -Float.MAX_VALUE;
+        for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
+        red[lid] = m;
+        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] = Math.max(red[lid], red[lid + stride]);
+        }
+        ctx.localBarrier();
+        float max = red[0];
+        ctx.localBarrier();
+        float s = 0f;
+        for (int j = lid; j < V; j += ROW_GROUP) s += TornadoMath.exp(logits.get(base + j) - max);
+        red[lid] = s;
+        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] += red[lid + stride];
+        }
+        ctx.localBarrier();
+        float lse = max + TornadoMath.log(red[0]);
+        if (lid == 0) losses.set(row, valid * (lse - target));
+        float g = valid * scale.get(0);
+        for (int j = lid; j < V; j += ROW_GROUP) {
+            float p = TornadoMath.exp(logits.get(base + j) - lse);
+            float onehot = j == tt ? 1f : 0f;
+            dlogits.set(base + j, (p - onehot) * g);
+        }
+    }
+
+    /**
+     * {@link #forwardBackward} with the gradient written over the logits. TornadoVM cannot take one array
+     * as two arguments of a task (the task would depend on itself), so in place has its own entry point.
+     */
+    public static void forwardBackwardInPlace(KernelContext ctx, FloatArray losses, FloatArray logits,
+                                       IntArray targets, FloatArray scale, int V) {
+        int row = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
+        int base = row * V;
+        int t = targets.get(row);
+        int tt = Math.max(t, 0);
+        float valid = t < 0 ? 0f : 1f;
+        float target = logits.get(base + tt);
+        float m = -Float.MAX_VALUE;
+        for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
+        red[lid] = m;
+        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] = Math.max(red[lid], red[lid + stride]);
+        }
+        ctx.localBarrier();
+        float max = red[0];
+        ctx.localBarrier();
+        float s = 0f;
+        for (int j = lid; j < V; j += ROW_GROUP) s += TornadoMath.exp(logits.get(base + j) - max);
+        red[lid] = s;
+        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] += red[lid + stride];
+        }
+        ctx.localBarrier();
+        float lse = max + TornadoMath.log(red[0]);
+        if (lid == 0) losses.set(row, valid * (lse - target));
+        float g = valid * scale.get(0);
+        for (int j = lid; j < V; j += ROW_GROUP) {
+            float p = TornadoMath.exp(logits.get(base + j) - lse);
+            float onehot = j == tt ? 1f : 0f;
+            logits.set(base + j, (p - onehot) * g);
+        }
+    }
+
+    /** losses written; no gradient (evaluation). */
+    public static void forward(KernelContext ctx, FloatArray losses, FloatArray logits, IntArray targets, int V) {
+        int row = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
+        int base = row * V;
+        int t = targets.get(row);
+        int tt = Math.max(t, 0);
+        float valid = t < 0 ? 0f : 1f;
+        float m = -Float.MAX_VALUE;
+        for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
+        red[lid] = m;
+        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] = Math.max(red[lid], red[lid + stride]);
+        }
+        ctx.localBarrier();
+        float max = red[0];
+        ctx.localBarrier();
+        float s = 0f;
+        for (int j = lid; j < V; j += ROW_GROUP) s += TornadoMath.exp(logits.get(base + j) - max);
+        red[lid] = s;
+        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] += red[lid + stride];
+        }
+        ctx.localBarrier();
+        if (lid == 0) losses.set(row, valid * (max + TornadoMath.log(red[0]) - logits.get(base + tt)));
+    }
+
+    /** mean[0] = (1/N) sum_n losses[n], n = 0, 1, ... in order (ignored rows count as 0, as on the JVM). */
+    public static void meanLoss(KernelContext ctx, FloatArray mean, FloatArray losses, int N) {
+        float s = 0f;
+        for (int n = 0; n < N; n++) s += losses.get(n);
+        mean.set(0, s / N);
+    }
+}

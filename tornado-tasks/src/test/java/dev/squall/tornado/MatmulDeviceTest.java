@@ -1,0 +1,126 @@
+package dev.squall.tornado;
+
+import static dev.squall.tornado.DeviceArrays.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.squall.reference.MatmulRef;
+import dev.squall.tornado.kernels.MatmulKernels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The linear layer's three products on the default TornadoVM device, simple and tiled forms, against
+ * the double reference: out and dinp NaN-poisoned, dweight accumulated onto a random base.
+ */
+class MatmulDeviceTest {
+
+    @ParameterizedTest(name = "N={0} C={1} OC={2} tiled={3}")
+    @CsvSource({"1,1,1,false", "3,7,13,false", "33,65,31,false", "127,64,96,false",
+                "1,1,1,true", "3,7,13,true", "33,65,31,true", "127,64,96,true", "256,256,768,true"})
+    void productsMatchTheReference(int N, int C, int OC, boolean tiled) {
+        long seed = 1009L * N + 31L * C + OC;
+        float[] x = normal(seed, N * C, 1.0), w = normal(seed + 1, OC * C, 1.0), g = normal(seed + 2, N * OC, 1.0);
+        float[] dwBase = normal(seed + 3, OC * C, 1.0);
+        FloatArray inp = FloatArray.fromArray(x), weight = FloatArray.fromArray(w), dout = FloatArray.fromArray(g);
+        FloatArray out = poisoned(N * OC), dinp = poisoned(N * C), dweight = FloatArray.fromArray(dwBase);
+
+        KernelContext ctx = new KernelContext();
+        TaskGraph graph = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, inp, weight, dout,
+                out, dinp, dweight);
+        GridScheduler grids = new GridScheduler();
+        if (tiled) {
+            graph.task("fwd", MatmulKernels::forwardTiled, ctx, out, inp, weight, N, C, OC)
+                 .task("bwi", MatmulKernels::backwardInputTiled, ctx, dinp, dout, weight, N, C, OC)
+                 .task("bww", MatmulKernels::backwardWeightTiled, ctx, dweight, dout, inp, N, C, OC);
+            grids.addWorkerGrid("mm.fwd", grid2(OC, N));
+            grids.addWorkerGrid("mm.bwi", grid2(C, N));
+            grids.addWorkerGrid("mm.bww", grid2(C, OC));
+        } else {
+            graph.task("fwd", MatmulKernels::forward, ctx, out, inp, weight, C, OC)
+                 .task("bwi", MatmulKernels::backwardInput, ctx, dinp, dout, weight, C, OC)
+                 .task("bww", MatmulKernels::backwardWeight, ctx, dweight, dout, inp, N, C, OC);
+            grids.addWorkerGrid("mm.fwd", grid(N * OC, 0));
+            grids.addWorkerGrid("mm.bwi", grid(N * C, 0));
+            grids.addWorkerGrid("mm.bww", grid(OC * C, 0));
+        }
+        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out, dinp, dweight);
+        run(graph, grids);
+
+        double[] rOut = new double[N * OC], rDx = new double[N * C], rDw = new double[OC * C];
+        MatmulRef.forward(rOut, d(x), d(w), null, N, C, OC);
+        MatmulRef.backwardInput(rDx, d(g), d(w), N, C, OC);
+        MatmulRef.backwardWeight(rDw, null, d(g), d(x), N, C, OC);
+        // float32 dot products of unit-variance terms: the error grows like sqrt(K) * eps * |terms|.
+        close("out", out, rOut, 1e-4, 1e-5 * Math.sqrt(C));
+        close("dinp", dinp, rDx, 1e-4, 1e-5 * Math.sqrt(OC));
+        close("dweight", dweight, plus(dwBase, rDw), 1e-4, 1e-5 * Math.sqrt(N));
+    }
+
+    static WorkerGrid2D grid2(int cols, int rows) {
+        WorkerGrid2D g = new WorkerGrid2D(MatmulKernels.tiles(cols) * MatmulKernels.TILE,
+                MatmulKernels.tiles(rows) * MatmulKernels.TILE);
+        g.setLocalWork(MatmulKernels.TILE, MatmulKernels.TILE, 1);
+        return g;
+    }
+
+    /** Kernel times at the model's size (N=2048, C=256, OC=768); runs only with SQUALL_TIMING set. */
+    @Test
+    void timing() {
+        assumeTrue(System.getenv("SQUALL_TIMING") != null);
+        int N = 2048, C = 256, OC = 768;
+        FloatArray inp = FloatArray.fromArray(normal(1, N * C, 1)), weight = FloatArray.fromArray(normal(2, OC * C, 1));
+        FloatArray dout = FloatArray.fromArray(normal(3, N * OC, 1));
+        FloatArray out = new FloatArray(N * OC), dinp = new FloatArray(N * C), dweight = new FloatArray(OC * C);
+        for (int form = 0; form < 6; form++) {
+            KernelContext ctx = new KernelContext();
+            String name = "t" + form;
+            TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, inp, weight, dout,
+                    out, dinp, dweight);
+            GridScheduler grids = new GridScheduler();
+            String what = switch (form) {
+                case 0 -> "forward";
+                case 1 -> "backwardInput";
+                case 2 -> "backwardWeight";
+                case 3 -> "forwardTiled";
+                case 4 -> "backwardInputTiled";
+                default -> "backwardWeightTiled";
+            };
+            switch (form) {
+                case 0 -> graph.task("k", MatmulKernels::forward, ctx, out, inp, weight, C, OC);
+                case 1 -> graph.task("k", MatmulKernels::backwardInput, ctx, dinp, dout, weight, C, OC);
+                case 2 -> graph.task("k", MatmulKernels::backwardWeight, ctx, dweight, dout, inp, N, C, OC);
+                case 3 -> graph.task("k", MatmulKernels::forwardTiled, ctx, out, inp, weight, N, C, OC);
+                case 4 -> graph.task("k", MatmulKernels::backwardInputTiled, ctx, dinp, dout, weight, N, C, OC);
+                default -> graph.task("k", MatmulKernels::backwardWeightTiled, ctx, dweight, dout, inp, N, C, OC);
+            }
+            grids.addWorkerGrid(name + ".k", switch (form) {
+                case 0 -> grid(N * OC, 0);
+                case 1 -> grid(N * C, 0);
+                case 2 -> grid(OC * C, 0);
+                case 3 -> grid2(OC, N);
+                case 4 -> grid2(C, N);
+                default -> grid2(C, OC);
+            });
+            graph.transferToHost(DataTransferMode.UNDER_DEMAND, out);
+            try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
+                plan.withGridScheduler(grids);
+                plan.execute();
+                int reps = 3;
+                long t0 = System.nanoTime();
+                for (int r = 0; r < reps; r++) plan.execute();
+                double ms = (System.nanoTime() - t0) / 1e6 / reps;
+                System.out.printf("matmul %s N=%d C=%d OC=%d: %.1f ms%n", what, N, C, OC, ms);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+}
