@@ -20,7 +20,7 @@ final class InfoCommand implements Callable<Integer> {
         System.out.println("backends:");
         System.out.printf("  jvm      available: %d threads, Vector API %d-bit (%s)%n", Parallel.THREADS,
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), System.getProperty("java.vm.version"));
-        System.out.println("  tornado  not available in this version");
+        System.out.println("  tornado  not available in this version (device kernels exist in tornado-tasks/; the backend does not yet)");
         System.out.println("model:");
         print(ConfigFields.toMap(options.model));
         System.out.println("train:");

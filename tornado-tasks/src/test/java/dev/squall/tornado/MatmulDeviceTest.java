@@ -1,17 +1,14 @@
 package dev.squall.tornado;
 
 import static dev.squall.tornado.DeviceArrays.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.squall.reference.MatmulRef;
 import dev.squall.tornado.kernels.MatmulKernels;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
-import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -71,56 +68,4 @@ class MatmulDeviceTest {
         return g;
     }
 
-    /** Kernel times at the model's size (N=2048, C=256, OC=768); runs only with SQUALL_TIMING set. */
-    @Test
-    void timing() {
-        assumeTrue(System.getenv("SQUALL_TIMING") != null);
-        int N = 2048, C = 256, OC = 768;
-        FloatArray inp = FloatArray.fromArray(normal(1, N * C, 1)), weight = FloatArray.fromArray(normal(2, OC * C, 1));
-        FloatArray dout = FloatArray.fromArray(normal(3, N * OC, 1));
-        FloatArray out = new FloatArray(N * OC), dinp = new FloatArray(N * C), dweight = new FloatArray(OC * C);
-        for (int form = 0; form < 6; form++) {
-            KernelContext ctx = new KernelContext();
-            String name = "t" + form;
-            TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, inp, weight, dout,
-                    out, dinp, dweight);
-            GridScheduler grids = new GridScheduler();
-            String what = switch (form) {
-                case 0 -> "forward";
-                case 1 -> "backwardInput";
-                case 2 -> "backwardWeight";
-                case 3 -> "forwardTiled";
-                case 4 -> "backwardInputTiled";
-                default -> "backwardWeightTiled";
-            };
-            switch (form) {
-                case 0 -> graph.task("k", MatmulKernels::forward, ctx, out, inp, weight, C, OC);
-                case 1 -> graph.task("k", MatmulKernels::backwardInput, ctx, dinp, dout, weight, C, OC);
-                case 2 -> graph.task("k", MatmulKernels::backwardWeight, ctx, dweight, dout, inp, N, C, OC);
-                case 3 -> graph.task("k", MatmulKernels::forwardTiled, ctx, out, inp, weight, N, C, OC);
-                case 4 -> graph.task("k", MatmulKernels::backwardInputTiled, ctx, dinp, dout, weight, N, C, OC);
-                default -> graph.task("k", MatmulKernels::backwardWeightTiled, ctx, dweight, dout, inp, N, C, OC);
-            }
-            grids.addWorkerGrid(name + ".k", switch (form) {
-                case 0 -> grid(N * OC, 0);
-                case 1 -> grid(N * C, 0);
-                case 2 -> grid(OC * C, 0);
-                case 3 -> grid2(OC, N);
-                case 4 -> grid2(C, N);
-                default -> grid2(C, OC);
-            });
-            graph.transferToHost(DataTransferMode.UNDER_DEMAND, out);
-            try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
-                plan.withGridScheduler(grids);
-                plan.execute();
-                int reps = 3;
-                long t0 = System.nanoTime();
-                for (int r = 0; r < reps; r++) plan.execute();
-                double ms = (System.nanoTime() - t0) / 1e6 / reps;
-                System.out.printf("matmul %s N=%d C=%d OC=%d: %.1f ms%n", what, N, C, OC, ms);
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }
-    }
 }
