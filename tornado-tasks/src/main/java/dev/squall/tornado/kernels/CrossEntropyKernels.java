@@ -47,25 +47,7 @@ public final class CrossEntropyKernels {
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
         float target = logits.get(base + tt);
-        float m = -Float.MAX_VALUE;
-        for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
-        red[lid] = m;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] = Math.max(red[lid], red[lid + stride]);
-        }
-        ctx.localBarrier();
-        float max = red[0];
-        ctx.localBarrier();
-        float s = 0f;
-        for (int j = lid; j < V; j += ROW_GROUP) s += TornadoMath.exp(logits.get(base + j) - max);
-        red[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] += red[lid + stride];
-        }
-        ctx.localBarrier();
-        float lse = max + TornadoMath.log(red[0]);
+        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - target));
         float g = valid * scale.get(0);
         for (int j = lid; j < V; j += ROW_GROUP) {
@@ -89,6 +71,41 @@ public final class CrossEntropyKernels {
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
         float target = logits.get(base + tt);
+        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        if (lid == 0) losses.set(row, valid * (lse - target));
+        float g = valid * scale.get(0);
+        for (int j = lid; j < V; j += ROW_GROUP) {
+            float p = TornadoMath.exp(logits.get(base + j) - lse);
+            float onehot = j == tt ? 1f : 0f;
+            logits.set(base + j, (p - onehot) * g);
+        }
+    }
+
+    /** losses written; no gradient (evaluation). */
+    public static void forward(KernelContext ctx, FloatArray losses, FloatArray logits, IntArray targets, int V) {
+        int row = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
+        int base = row * V;
+        int t = targets.get(row);
+        int tt = Math.max(t, 0);
+        float valid = t < 0 ? 0f : 1f;
+        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        if (lid == 0) losses.set(row, valid * (lse - logits.get(base + tt)));
+    }
+
+    /** mean[0] = (1/N) sum_n losses[n], n = 0, 1, ... in order (ignored rows count as 0, as on the JVM). */
+    public static void meanLoss(KernelContext ctx, FloatArray mean, FloatArray losses, int N) {
+        float s = 0f;
+        for (int n = 0; n < N; n++) s += losses.get(n);
+        mean.set(0, s / N);
+    }
+
+    /**
+     * max + log(sum exp(x - max)) of one row of V logits, reduced in the work-group's local array
+     * {@code red}; every work-item of the group gets the result. Inlined into each kernel.
+     */
+    private static float rowLogSumExp(KernelContext ctx, float[] red, FloatArray logits, int base, int lid, int V) {
         float m = -Float.MAX_VALUE;
         for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
         red[lid] = m;
@@ -108,49 +125,6 @@ public final class CrossEntropyKernels {
         }
         ctx.localBarrier();
         float lse = max + TornadoMath.log(red[0]);
-        if (lid == 0) losses.set(row, valid * (lse - target));
-        float g = valid * scale.get(0);
-        for (int j = lid; j < V; j += ROW_GROUP) {
-            float p = TornadoMath.exp(logits.get(base + j) - lse);
-            float onehot = j == tt ? 1f : 0f;
-            logits.set(base + j, (p - onehot) * g);
-        }
-    }
-
-    /** losses written; no gradient (evaluation). */
-    public static void forward(KernelContext ctx, FloatArray losses, FloatArray logits, IntArray targets, int V) {
-        int row = ctx.groupIdx;
-        int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
-        int base = row * V;
-        int t = targets.get(row);
-        int tt = Math.max(t, 0);
-        float valid = t < 0 ? 0f : 1f;
-        float m = -Float.MAX_VALUE;
-        for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
-        red[lid] = m;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] = Math.max(red[lid], red[lid + stride]);
-        }
-        ctx.localBarrier();
-        float max = red[0];
-        ctx.localBarrier();
-        float s = 0f;
-        for (int j = lid; j < V; j += ROW_GROUP) s += TornadoMath.exp(logits.get(base + j) - max);
-        red[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] += red[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) losses.set(row, valid * (max + TornadoMath.log(red[0]) - logits.get(base + tt)));
-    }
-
-    /** mean[0] = (1/N) sum_n losses[n], n = 0, 1, ... in order (ignored rows count as 0, as on the JVM). */
-    public static void meanLoss(KernelContext ctx, FloatArray mean, FloatArray losses, int N) {
-        float s = 0f;
-        for (int n = 0; n < N; n++) s += losses.get(n);
-        mean.set(0, s / N);
+        return lse;
     }
 }
