@@ -3,6 +3,8 @@ package dev.squall.cli;
 import dev.squall.kernels.Parallel;
 import dev.squall.model.ConfigFields;
 import dev.squall.model.Transformer;
+import dev.squall.program.BackendProvider;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,7 +22,7 @@ final class InfoCommand implements Callable<Integer> {
         System.out.println("backends:");
         System.out.printf("  jvm      available: %d threads, Vector API %d-bit (%s)%n", Parallel.THREADS,
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), System.getProperty("java.vm.version"));
-        System.out.println("  tornado  not available in this version (device kernels exist in tornado-tasks/; the backend does not yet)");
+        printProviders();
         System.out.println("model:");
         print(ConfigFields.toMap(options.model));
         System.out.println("train:");
@@ -31,6 +33,24 @@ final class InfoCommand implements Callable<Integer> {
                 t.program.bytes() / 1048576.0, t.B, t.T);
         System.out.printf("flops_per_token: %.3g (forward + backward)%n", t.flopsPerToken());
         return 0;
+    }
+
+    /** Each external backend with its devices (--device N), or the one-line reason it cannot run. */
+    static void printProviders() {
+        boolean tornado = false;
+        for (BackendProvider p : BackendProvider.installed()) {
+            tornado |= p.name().equals("tornado");
+            try {
+                List<String> devices = p.devices();
+                System.out.printf("  %-8s available: %d device(s)%n", p.name(), devices.size());
+                for (int i = 0; i < devices.size(); i++) System.out.printf("    --device %d  %s%n", i, devices.get(i));
+            } catch (RuntimeException e) {
+                System.out.printf("  %-8s unusable: %s%n", p.name(), e.getMessage());
+            }
+        }
+        if (!tornado) {
+            System.out.println("  tornado  not on the class path (./setup-tornado.sh sets up an SDK; ./squall then adds it)");
+        }
     }
 
     static void print(Map<String, Object> m) {
