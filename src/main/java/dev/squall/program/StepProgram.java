@@ -39,6 +39,8 @@ public final class StepProgram {
     public final List<Stage> backward = new ArrayList<>();
     /** Clears every gradient before a step's first micro-batch. */
     public final Stage zeroGrad = new Stage("zero_grad");
+    /** Stages built outside the model (the optimizer, constant refreshes), registered so a backend can prepare them with the rest. */
+    private final List<Stage> extraStages = new ArrayList<>();
 
     public Buffer floats(String name, Buffer.Role role, int... shape) {
         return add(Buffer.floats(name, role, shape));
@@ -61,6 +63,23 @@ public final class StepProgram {
         params.add(p);
         zeroGrad.add(new Task.Zero(g));
         return p;
+    }
+
+    /** Adds a stage that runs over this program's buffers but is not one of the model's own. */
+    public void register(Stage stage) {
+        if (!extraStages.contains(stage)) extraStages.add(stage);
+    }
+
+    /** Every stage a step can run, in a stable order: what a backend compiles up front. */
+    public List<Stage> stages() {
+        List<Stage> all = new ArrayList<>();
+        all.add(zeroGrad);
+        all.addAll(forward);
+        all.add(trainLoss);
+        all.add(evalLoss);
+        all.addAll(backward);
+        all.addAll(extraStages);
+        return all;
     }
 
     public List<Param> params() { return Collections.unmodifiableList(params); }

@@ -34,19 +34,21 @@ class RopeDeviceTest {
         float[] xd = normal(seed + 2, nTok * rowLen, 1.0);
 
         FloatArray fc = FloatArray.fromArray(cos), fs = FloatArray.fromArray(sin);
-        FloatArray inp = FloatArray.fromArray(x), dout = FloatArray.fromArray(g), inpDec = FloatArray.fromArray(xd);
+        FloatArray inp = FloatArray.fromArray(x), dout = FloatArray.fromArray(g), inPlace = FloatArray.fromArray(g), inpDec = FloatArray.fromArray(xd);
         FloatArray out = poisoned(n), dinp = poisoned(n), outDec = poisoned(nTok * rowLen);
         IntArray pos = IntArray.fromElements(0);
         KernelContext ctx = new KernelContext();
         TaskGraph graph = new TaskGraph("rope")
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, fc, fs, inp, dout, inpDec, pos, out, dinp, outDec)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, fc, fs, inp, dout, inPlace, inpDec, pos, out, dinp, outDec)
                 .task("fwd", RopeKernels::forward, ctx, out, inp, fc, fs, B, T, nHeads, hd)
                 .task("bwd", RopeKernels::backward, ctx, dinp, dout, fc, fs, B, T, nHeads, hd)
+                .task("bwdi", RopeKernels::backwardInPlace, ctx, inPlace, fc, fs, B, T, nHeads, hd)
                 .task("dec", RopeKernels::forwardAt, ctx, outDec, inpDec, fc, fs, pos, nTok, nHeads, hd)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, out, dinp, outDec);
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out, dinp, inPlace, outDec);
         GridScheduler grids = new GridScheduler();
         grids.addWorkerGrid("rope.fwd", grid(B * T * nHeads * half, 0));
         grids.addWorkerGrid("rope.bwd", grid(B * T * nHeads * half, 0));
+        grids.addWorkerGrid("rope.bwdi", grid(B * T * nHeads * half, 0));
         grids.addWorkerGrid("rope.dec", grid(nTok * nHeads * half, 0));
 
         double[] rOut = new double[n], rDinp = new double[n];
@@ -59,10 +61,12 @@ class RopeDeviceTest {
             for (int p0 : positions) {
                 pos.set(0, p0);
                 outDec.init(Float.NaN);
+                for (int i = 0; i < n; i++) inPlace.set(i, g[i]);   // rotated in place: fresh each run
                 plan.execute();
                 // Two products and a sum per element, O(1) values: a few ulps, floor for cancellation.
                 close("out", out, rOut, 1e-6, 2e-7);
                 close("dinp", dinp, rDinp, 1e-6, 2e-7);
+                close("dinp in place", inPlace, rDinp, 1e-6, 2e-7);
                 close("decode@" + p0, outDec, decodeRef(xd, cos, sin, p0, nTok, nHeads, hd), 1e-6, 2e-7);
             }
         } catch (Exception e) {

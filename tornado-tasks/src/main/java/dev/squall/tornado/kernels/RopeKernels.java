@@ -18,7 +18,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *   cos, sin               (maxT, hd / 2)
  *   pos                    (1)                     decode position: an array because it changes per step
  * Launch:
- *   forward, backward      global B * T * nHeads * hd/2, one work-item per pair (ids past the end do nothing)
+ *   forward, backward[InPlace]  global B * T * nHeads * hd/2, one work-item per pair (ids past the end do nothing)
  *   forwardAt              global nTokens * nHeads * hd/2
  * </pre>
  *
@@ -51,8 +51,21 @@ public final class RopeKernels {
     /** dinp = rotation of dout by -theta (the transpose of forward); written. */
     public static void backward(KernelContext ctx, FloatArray dinp, FloatArray dout, FloatArray cos, FloatArray sin,
                                 int B, int T, int nHeads, int hd) {
+        rotateBack(ctx.globalIdx, dinp, dout, cos, sin, B, T, nHeads, hd);
+    }
+
+    /**
+     * The backward with the gradient rotated where it lies (the model's layout): its own entry point
+     * because TornadoVM cannot take one array as two arguments of a task.
+     */
+    public static void backwardInPlace(KernelContext ctx, FloatArray d, FloatArray cos, FloatArray sin,
+                                       int B, int T, int nHeads, int hd) {
+        rotateBack(ctx.globalIdx, d, d, cos, sin, B, T, nHeads, hd);
+    }
+
+    private static void rotateBack(int id, FloatArray dinp, FloatArray dout, FloatArray cos, FloatArray sin,
+                                   int B, int T, int nHeads, int hd) {
         int half = hd / 2;
-        int id = ctx.globalIdx;
         if (id < B * T * nHeads * half) {
             int rh = id / half;
             int i = id - rh * half;

@@ -1,0 +1,122 @@
+package dev.squall.tornado;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.squall.data.ByteCorpus;
+import dev.squall.model.AttnNorm;
+import dev.squall.model.ModelConfig;
+import dev.squall.model.NormKind;
+import dev.squall.model.Placement;
+import dev.squall.program.JvmBackend;
+import dev.squall.tornado.backend.TornadoBackend;
+import dev.squall.tornado.backend.TornadoBackendProvider;
+import dev.squall.train.TrainConfig;
+import dev.squall.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The whole training step on the TornadoVM device against the JVM backend: the same configuration,
+ * weights and batches give the same losses for 20 steps (forward, backward, clipping and AdamW all
+ * on the device), for every norm kind. And a step moves a fixed handful of bytes between host and
+ * device whatever the model size: weights, gradients and optimizer state never leave the device.
+ */
+class TornadoTrainingTest {
+    static final int STEPS = 20;
+    @TempDir static Path dir;
+    static ByteCorpus corpus;
+
+    @BeforeAll static void data() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 400; i++) {
+            sb.append("the quick brown fox jumps over the lazy dog ").append(i % 7).append(". ");
+            if (i % 5 == 0) sb.append("pack my box with five dozen liquor jugs.\n");
+        }
+        Path file = dir.resolve("corpus.txt");
+        Files.writeString(file, sb.toString());
+        corpus = ByteCorpus.fromPath(file, 1 << 20);
+    }
+
+    static ModelConfig model(NormKind norm, int d) {
+        ModelConfig c = ModelConfig.tiny();
+        c.dModel = d;
+        c.nLayers = 2;
+        c.nHeads = 4;
+        c.nKvHeads = 2;
+        c.ffnHidden = 2 * d;
+        c.seqLen = 32;
+        c.norm = norm;
+        c.placement = Placement.PRE;
+        c.attnNorm = norm == NormKind.RMSNORM ? AttnNorm.QK : AttnNorm.NONE;
+        c.tiedEmbeddings = norm != NormKind.LAYERNORM;
+        return c;
+    }
+
+    static TrainConfig train() {
+        TrainConfig t = TrainConfig.preset("tiny");
+        t.batch = 2;
+        t.steps = STEPS;
+        t.lr = 1e-2;
+        t.warmupSteps = 3;
+        return t;
+    }
+
+    static TornadoBackend device() {
+        return (TornadoBackend) new TornadoBackendProvider().create(0);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(NormKind.class)
+    void twentyStepsMatchTheJvm(NormKind norm) {
+        double[] jvm = new double[STEPS], tornado = new double[STEPS];
+        Trainer a = new Trainer(model(norm, 32), train(), new JvmBackend(), corpus);
+        for (int s = 0; s < STEPS; s++) jvm[s] = a.trainStep().loss();
+        try (TornadoBackend b = device()) {
+            Trainer t = new Trainer(model(norm, 32), train(), b, corpus);
+            for (int s = 0; s < STEPS; s++) tornado[s] = t.trainStep().loss();
+            double validJvm = a.validate(), validDevice = t.validate();
+            assertEquals(validJvm, validDevice, 1e-3 * Math.abs(validJvm), "validation loss");
+        }
+        for (int s = 0; s < STEPS; s++) {
+            assertTrue(Double.isFinite(tornado[s]), "step " + s + " loss is not finite on the device");
+            assertEquals(jvm[s], tornado[s], 1e-3 * Math.abs(jvm[s]),
+                    String.format("%s step %d: jvm %.6f, tornado %.6f", norm, s, jvm[s], tornado[s]));
+        }
+        assertTrue(tornado[STEPS - 1] < tornado[0] - 0.3, "the loss falls on the device: " + tornado[0] + " -> " + tornado[STEPS - 1]);
+    }
+
+    /** Bytes per step after the first (which uploads everything): the same for a 4x larger model, and small. */
+    @Test
+    void bytesPerStepDoNotGrowWithTheParameterCount() {
+        long[] perStep = new long[2];
+        long[] params = new long[2];
+        int[] widths = {32, 64};
+        for (int i = 0; i < 2; i++) {
+            try (TornadoBackend b = device()) {
+                Trainer t = new Trainer(model(NormKind.RMSNORM, widths[i]), train(), b, corpus);
+                t.trainStep();
+                b.resetCounters();
+                int steps = 3;
+                for (int s = 0; s < steps; s++) t.trainStep();
+                perStep[i] = (b.bytesToDevice() + b.bytesToHost()) / steps;
+                params[i] = t.program.parameterCount();
+                System.out.printf("tornado bytes/step d=%d: %d in + %d out = %d (parameters %d, %d graph executions)%n",
+                        widths[i], b.bytesToDevice() / steps, b.bytesToHost() / steps, perStep[i], params[i],
+                        b.graphExecutions() / steps);
+            }
+        }
+        assertTrue(params[1] > 3 * params[0], "the second model is much larger");
+        assertEquals(perStep[0], perStep[1], "bytes per step must not depend on the parameter count");
+        // Per step: tokens and targets (2 x B x T int32, read by the graphs that need them), two
+        // hyperparameter arrays, the loss, metrics and grad_sq; a few KiB at most, versus
+        // 4 x parameters bytes for the weights alone.
+        assertTrue(perStep[1] < 16 * 1024, "bytes per step " + perStep[1]);
+        assertTrue(perStep[1] < 4 * params[0] / 10, "bytes per step " + perStep[1] + " vs weights " + 4 * params[0]);
+    }
+}
