@@ -46,6 +46,10 @@ final class ModelOptions {
     @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate.")
     Double lr;
 
+    @Option(names = "--optimizer", paramLabel = "KIND",
+            description = "adamw | muon | hyperp (Muon with Newton-Schulz; HyperP = MuonH on the Frobenius sphere).")
+    String optimizer;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "Any model or training key, e.g. --set d_model=128 --set warmup_steps=20 (repeatable).")
     List<String> sets = new ArrayList<>();
@@ -82,6 +86,7 @@ final class ModelOptions {
         if (steps != null) train.steps = steps;
         if (batch != null) train.batch = batch;
         if (lr != null) train.lr = lr;
+        if (optimizer != null) ConfigFields.set(train, "optimizer", optimizer);
         for (String kv : sets) {
             int eq = kv.indexOf('=');
             if (eq <= 0) throw new ConfigException("--set: expected KEY=VALUE, got '" + kv + "'");

@@ -291,4 +291,54 @@ public sealed interface Task {
         public void runJvm() { AdamW.update(param.f, grad.f, m.f, v.f, hyper.f, param.size()); }
         public Buffer[] buffers() { return new Buffer[] {param, grad, m, v, hyper}; }
     }
+
+    // ---- Muon, Newton–Schulz and the Frobenius sphere (SPEC §6.1-§6.4) --------------------------
+
+    /** Nesterov momentum of a matrix's gradient: momentum updated in place, the Nesterov update written. */
+    record MuonMomentum(Buffer update, Buffer momentum, Buffer grad, Buffer hyper, int n) implements Task {
+        public void runJvm() { Muon.momentum(update.f, momentum.f, grad.f, hyper.f, n); }
+        public Buffer[] buffers() { return new Buffer[] {update, momentum, grad, hyper}; }
+    }
+
+    /** NS5 per (rows, cols) slice; x, gram, gramSquared and next are scratch. */
+    record NewtonSchulzOrthogonalize(Buffer out, Buffer g, Buffer x, Buffer gram, Buffer gramSquared, Buffer next,
+                                     int slices, int rows, int cols) implements Task {
+        public void runJvm() {
+            NewtonSchulz.orthogonalize(out.f, g.f, x.f, gram.f, gramSquared.f, next.f, slices, rows, cols);
+        }
+        public Buffer[] buffers() { return new Buffer[] {out, g, x, gram, gramSquared, next}; }
+    }
+
+    /** Muon's update W = (1 - lr wd) W - lr shapeFactor O. */
+    record MuonUpdate(Buffer param, Buffer ortho, Buffer hyper, int n, float shapeFactor) implements Task {
+        public void runJvm() { Muon.update(param.f, ortho.f, hyper.f, n, shapeFactor); }
+        public Buffer[] buffers() { return new Buffer[] {param, ortho, hyper}; }
+    }
+
+    record SphereDecay(Buffer param, Buffer hyper, int n) implements Task {
+        public void runJvm() { Sphere.decay(param.f, hyper.f, n); }
+        public Buffer[] buffers() { return new Buffer[] {param, hyper}; }
+    }
+
+    /** norms[slot] = ||x||_F^2, where the data is. */
+    record SphereSumSquares(Buffer norms, int slot, Buffer x, int n) implements Task {
+        public void runJvm() { Sphere.sumSquares(norms.f, slot, x.f, n); }
+        public Buffer[] buffers() { return new Buffer[] {norms, x}; }
+    }
+
+    record SphereStep(Buffer param, Buffer direction, Buffer norms, Buffer hyper, int n) implements Task {
+        public void runJvm() { Sphere.step(param.f, direction.f, norms.f, hyper.f, n); }
+        public Buffer[] buffers() { return new Buffer[] {param, direction, norms, hyper}; }
+    }
+
+    record SphereRetract(Buffer param, Buffer norms, int n) implements Task {
+        public void runJvm() { Sphere.retract(param.f, norms.f, n); }
+        public Buffer[] buffers() { return new Buffer[] {param, norms}; }
+    }
+
+    /** Adam's moments and its direction m-hat / (sqrt(v-hat) + eps), for the LM head on the sphere. */
+    record SphereAdamDirection(Buffer direction, Buffer m, Buffer v, Buffer grad, Buffer hyper, int n) implements Task {
+        public void runJvm() { Sphere.adamDirection(direction.f, m.f, v.f, grad.f, hyper.f, n); }
+        public Buffer[] buffers() { return new Buffer[] {direction, m, v, grad, hyper}; }
+    }
 }

@@ -7,7 +7,6 @@ import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
 import dev.squall.program.Task;
-import dev.squall.program.Task.Summary;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,7 +16,7 @@ import java.util.List;
  * count) live in small "hyper" buffers the host rewrites each step, never in task constants, so an
  * accelerator backend can keep its compiled stage.
  */
-public final class AdamWOptimizer {
+public final class AdamWOptimizer implements Optimizer {
     public final Stage stage = new Stage("optimizer");
     public final Buffer gradSq;
     final Buffer hyperDecay, hyperNoDecay;
@@ -29,11 +28,7 @@ public final class AdamWOptimizer {
         gradSq = program.floats("optim.grad_sq", Role.OUTPUT, 1);
         hyperDecay = program.floats("optim.hyper.decay", Role.INPUT, AdamW.HYPER_SIZE);
         hyperNoDecay = program.floats("optim.hyper.no_decay", Role.INPUT, AdamW.HYPER_SIZE);
-        stage.add(new Task.Zero(gradSq));
-        for (Param p : program.params()) {
-            stage.add(new Task.Summarize(Summary.ADD_SUM_SQUARES, gradSq, 0, p.grad(), p.value().size(), 1));
-        }
-        stage.add(new Task.ClipScale(gradSq, new Buffer[] {hyperDecay, hyperNoDecay}, (float) cfg.gradClip));
+        Optimizer.addClipping(stage, program, gradSq, new Buffer[] {hyperDecay, hyperNoDecay}, cfg.gradClip);
         for (Param p : program.params()) {
             Buffer m = program.floats(p.name() + ".adam_m", Role.OPTIMIZER, p.value().shape);
             Buffer v = program.floats(p.name() + ".adam_v", Role.OPTIMIZER, p.value().shape);
@@ -44,20 +39,18 @@ public final class AdamWOptimizer {
     }
 
     /** Writes the step's hyperparameters (step is 0-based; Adam's bias correction uses step + 1). */
-    public void prepare(int step) {
+    @Override public void prepare(int step) {
         float lr = (float) cfg.learningRate(step);
-        for (Buffer h : new Buffer[] {hyperDecay, hyperNoDecay}) {
-            h.f[AdamW.LR] = lr;
-            h.f[AdamW.BETA1] = (float) cfg.beta1;
-            h.f[AdamW.BETA2] = (float) cfg.beta2;
-            h.f[AdamW.EPS] = (float) cfg.adamEps;
-            h.f[AdamW.WEIGHT_DECAY] = h == hyperDecay ? (float) cfg.weightDecay : 0f;
-            h.f[AdamW.STEP] = step + 1;
-            h.f[AdamW.GRAD_SCALE] = 1f;
-        }
+        AdamW.setHyper(hyperDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps,
+                (float) cfg.weightDecay, step + 1, 1f);
+        AdamW.setHyper(hyperNoDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
     }
 
-    public Buffer[] hypers() { return new Buffer[] {hyperDecay, hyperNoDecay}; }
+    @Override public Stage stage() { return stage; }
 
-    public List<Buffer> state() { return state; }
+    @Override public Buffer[] hypers() { return new Buffer[] {hyperDecay, hyperNoDecay}; }
+
+    @Override public List<Buffer> state() { return state; }
+
+    @Override public Buffer gradSq() { return gradSq; }
 }

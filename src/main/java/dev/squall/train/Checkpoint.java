@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * Checkpoints as safetensors: parameters under their model names (loadable as a PyTorch state
- * dict), AdamW moments as {@code name.adam_m}/{@code name.adam_v}, model state such as BHyT's
- * c_attn, and in the metadata the step, the batch sampler's state and both configurations as JSON.
+ * dict), AdamW moments as {@code name.adam_m}/{@code name.adam_v}, Muon and MuonH momentum as
+ * {@code name.muon_momentum}, model state such as BHyT's c_attn, and in the metadata the step, the batch sampler's state and both configurations as JSON.
  * Written atomically, so an interrupted save leaves the previous checkpoint intact.
  */
 public final class Checkpoint {

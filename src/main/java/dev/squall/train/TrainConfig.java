@@ -30,6 +30,31 @@ public final class TrainConfig {
     public long dataSeed = 42;
     /** At most this many bytes of text are loaded. */
     public long dataCapBytes = 64L << 20;
+    /** adamw, muon or hyperp (MODEL.md "Optimizers"). */
+    public OptimizerKind optimizer = OptimizerKind.ADAMW;
+    /** Muon's peak learning rate for the matrices (the rest use lr). */
+    public double muonLr = 0.02;
+    /** Nesterov momentum of Muon and MuonH. */
+    public double muonMomentum = 0.95;
+    /** HyperP's LR transfer base (SPEC §6.5): tokens per step B0, depth d0 and run tokens T0. */
+    public long hyperpBaseBatch = 1L << 21;
+    public int hyperpBaseDepth = 8;
+    public double hyperpBaseTokens = 10.4e9;
+
+    public enum OptimizerKind {
+        ADAMW("adamw"), MUON("muon"), HYPERP("hyperp");
+
+        public final String cli;
+
+        OptimizerKind(String cli) { this.cli = cli; }
+
+        public static OptimizerKind parse(String s) {
+            for (OptimizerKind v : values()) if (v.cli.equalsIgnoreCase(s.trim())) return v;
+            throw new ConfigException("optimizer: unknown value '" + s + "'; use adamw, muon or hyperp");
+        }
+
+        @Override public String toString() { return cli; }
+    }
 
     public enum Schedule {
         COSINE("cosine"), LINEAR("linear"), CONSTANT("constant");
@@ -76,6 +101,22 @@ public final class TrainConfig {
         };
     }
 
+    /**
+     * The schedule's multiplier of a peak learning rate at {@code step} (0-based), lr(s) / lr: every
+     * group of an optimizer (AdamW's lr, Muon's muon_lr, HyperP's transferred rate) follows it.
+     * {@link #learningRate} keeps its own arithmetic so AdamW runs stay bit-identical to before.
+     */
+    public double scheduleFactor(int step) {
+        if (step < warmupSteps) return (double) (step + 1) / warmupSteps;
+        int decaySteps = Math.max(1, steps - warmupSteps);
+        double progress = Math.min(1.0, (double) (step - warmupSteps) / decaySteps);
+        return switch (schedule) {
+            case COSINE -> minLrFraction + (1 - minLrFraction) * 0.5 * (1 + Math.cos(Math.PI * progress));
+            case LINEAR -> 1 - (1 - minLrFraction) * progress;
+            case CONSTANT -> 1;
+        };
+    }
+
     public TrainConfig validate() {
         if (batch <= 0) throw new ConfigException("batch: must be a positive integer, got " + batch);
         if (steps <= 0) throw new ConfigException("steps: must be a positive integer, got " + steps);
@@ -96,6 +137,14 @@ public final class TrainConfig {
             throw new ConfigException("checkpoint_every: must be a positive integer, got " + checkpointEvery);
         }
         if (dataCapBytes <= 0) throw new ConfigException("data_cap_bytes: must be positive, got " + dataCapBytes);
+        if (optimizer == null) throw new ConfigException("optimizer: must be set; use adamw, muon or hyperp");
+        if (!(muonLr > 0)) throw new ConfigException("muon_lr: must be > 0, got " + muonLr);
+        if (!(muonMomentum >= 0 && muonMomentum < 1)) {
+            throw new ConfigException("muon_momentum: must be in [0, 1), got " + muonMomentum);
+        }
+        if (hyperpBaseBatch <= 0) throw new ConfigException("hyperp_base_batch: must be positive, got " + hyperpBaseBatch);
+        if (hyperpBaseDepth <= 0) throw new ConfigException("hyperp_base_depth: must be positive, got " + hyperpBaseDepth);
+        if (!(hyperpBaseTokens > 0)) throw new ConfigException("hyperp_base_tokens: must be > 0, got " + hyperpBaseTokens);
         return this;
     }
 

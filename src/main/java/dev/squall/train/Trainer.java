@@ -19,7 +19,11 @@ public final class Trainer {
     public final StepProgram program;
     public final TrainConfig train;
     public final Backend backend;
-    public final AdamWOptimizer optimizer;
+    public final Optimizer optimizer;
+    /** The peak learning rate the schedule scales: {@code lr}, or under hyperp the transferred η. */
+    public final double peakLr;
+    /** Lines worth printing when a run starts (settings an optimizer overrides, its effective rate). */
+    public final java.util.List<String> startNotes = new java.util.ArrayList<>();
     final Batcher trainBatches;
     final Batcher validationBatches;
     final int refreshEvery;
@@ -32,11 +36,17 @@ public final class Trainer {
 
     public Trainer(ModelConfig modelConfig, TrainConfig trainConfig, Backend backend, ByteCorpus corpus) {
         this.train = trainConfig.validate().copy();
+        if (train.optimizer == TrainConfig.OptimizerKind.HYPERP) applyHyperPSchedule();
         this.model = new Transformer(modelConfig, train.batch);
         this.program = model.program;
         this.backend = backend;
         model.buildLoss(train.accumSteps);
-        this.optimizer = new AdamWOptimizer(program, train);
+        this.optimizer = Optimizer.create(program, train, model.cfg);
+        this.peakLr = optimizer instanceof HyperPOptimizer h ? h.peakLr : train.lr;
+        if (optimizer instanceof HyperPOptimizer) {
+            startNotes.add(String.format("hyperp: lr %.4g from the transfer rule (base lr %.4g, %d layers, %d tokens per step, %d steps)",
+                    peakLr, train.lr, model.cfg.nLayers, (long) train.batch * model.T * train.accumSteps, train.steps));
+        }
         model.initialize();
         this.refreshEvery = model.cfg.bhytRefreshEvery(train.steps);
         this.trainBatches = corpus.trainBatcher(train.batch, model.T, train.dataSeed);
@@ -48,6 +58,23 @@ public final class Trainer {
     }
 
     public int step() { return step; }
+
+    /**
+     * HyperP fixes its schedule (SPEC §6.5): no warm-up, linear decay to 0.1·η, weight decay 0
+     * (SPEC §6.2). Other values are overridden with one note naming them.
+     */
+    private void applyHyperPSchedule() {
+        java.util.List<String> changed = new java.util.ArrayList<>();
+        if (train.warmupSteps != 0) changed.add("warmup_steps " + train.warmupSteps + " -> 0");
+        if (train.schedule != TrainConfig.Schedule.LINEAR) changed.add("schedule " + train.schedule + " -> linear");
+        if (train.minLrFraction != 0.1) changed.add("min_lr_fraction " + train.minLrFraction + " -> 0.1");
+        if (train.weightDecay != 0) changed.add("weight_decay " + train.weightDecay + " -> 0");
+        train.warmupSteps = 0;
+        train.schedule = TrainConfig.Schedule.LINEAR;
+        train.minLrFraction = 0.1;
+        train.weightDecay = 0;
+        if (!changed.isEmpty()) startNotes.add("hyperp overrides " + String.join(", ", changed) + " (SPEC §6.2, §6.5)");
+    }
 
     /** One optimizer step over {@code accumSteps} micro-batches drawn from the training split. */
     public StepResult trainStep() {
@@ -81,11 +108,12 @@ public final class Trainer {
         }
         optimizer.prepare(step);
         backend.upload(optimizer.hypers());
-        backend.run(optimizer.stage);
-        backend.download(optimizer.gradSq);
-        double gradNorm = Math.sqrt(optimizer.gradSq.f[0]);
+        backend.run(optimizer.stage());
+        backend.download(optimizer.gradSq());
+        double gradNorm = Math.sqrt(optimizer.gradSq().f[0]);
         if (!Double.isFinite(gradNorm)) throw Diverged.atGradient(step, program, backend);
-        double lr = train.learningRate(step);
+        double lr = train.optimizer == TrainConfig.OptimizerKind.ADAMW ? train.learningRate(step)
+                : peakLr * train.scheduleFactor(step);
         step++;
         return new StepResult(step, lossSum / train.accumSteps, lr, gradNorm, metrics, System.nanoTime() - start,
                 model.N * train.accumSteps);

@@ -72,6 +72,7 @@ public final class TrainingRun {
             out.println("resumed " + ckpt + " at step " + trainer.step());
         }
         writeConfig();
+        for (String note : trainer.startNotes) out.println(note);
         int first = trainer.step();
         Progress progress = new Progress(out, first, tc.steps);
         double lastVal = Double.NaN, lastLoss = Double.NaN, tokens = 0, seconds = 0;

@@ -7,20 +7,26 @@ import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
 import dev.squall.program.JvmBackend;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import dev.squall.model.ConfigFields;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** N steps, checkpoint, a fresh process-equivalent resumes for N more: the same losses, bit for bit. */
 class ResumeTest {
     @TempDir Path dir;
 
-    @Test
-    void resumeIsBitExact() throws Exception {
+    /** Under muon and hyperp the momentum buffers are optimizer state too, so they travel in the checkpoint. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"adamw", "muon", "hyperp"})
+    void resumeIsBitExact(String optimizer) throws Exception {
         ByteCorpus corpus = TinyRuns.corpus(dir);
         ModelConfig m = TinyRuns.model();
         m.norm = NormKind.BHYT; // exercises model state (c_attn) as well as weights and Adam moments
         TrainConfig tc = TinyRuns.train(12);
         tc.accumSteps = 2;
+        ConfigFields.set(tc, "optimizer", optimizer);
+        m.tiedEmbeddings = !optimizer.equals("hyperp"); // hyperp: the LM head's Adam-on-the-sphere state too
         m.bhytRefresh = 5;
 
         Trainer straight = new Trainer(m, tc, new JvmBackend(), corpus);

@@ -1,0 +1,69 @@
+package dev.squall.train;
+
+import dev.squall.kernels.AdamW;
+import dev.squall.kernels.Muon;
+import dev.squall.program.Buffer;
+import dev.squall.program.Buffer.Role;
+import dev.squall.program.Stage;
+import dev.squall.program.StepProgram;
+import dev.squall.program.StepProgram.Param;
+import dev.squall.program.Task;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code optimizer = muon} (MODEL.md "Optimizers"): the matrices (every rank >= 2 parameter except
+ * {@code tok_emb} and {@code lm_head}) take Nesterov momentum, NS5 and the shape-scaled Muon update
+ * at {@code muon_lr}; everything else takes AdamW at {@code lr}. Both follow the schedule's factor;
+ * weight decay {@code weight_decay} on the matrices, and on AdamW's decayed tensors as under adamw.
+ * Clipping comes first, over every gradient.
+ */
+public final class MuonOptimizer implements Optimizer {
+    final Stage stage = new Stage("optimizer");
+    final Buffer gradSq, hyperDecay, hyperNoDecay, hyperMuon;
+    final List<Buffer> state = new ArrayList<>();
+    final TrainConfig cfg;
+
+    public MuonOptimizer(StepProgram program, TrainConfig cfg) {
+        this.cfg = cfg;
+        gradSq = program.floats("optim.grad_sq", Role.OUTPUT, 1);
+        hyperDecay = program.floats("optim.hyper.decay", Role.INPUT, AdamW.HYPER_SIZE);
+        hyperNoDecay = program.floats("optim.hyper.no_decay", Role.INPUT, AdamW.HYPER_SIZE);
+        hyperMuon = program.floats("optim.hyper.muon", Role.INPUT, Muon.HYPER_SIZE);
+        Optimizer.addClipping(stage, program, gradSq, hypers(), cfg.gradClip);
+        List<Param> matrices = program.params().stream().filter(Optimizer::isMatrix).toList();
+        MuonDirections directions = new MuonDirections(program, matrices, 1);
+        for (Param p : program.params()) {
+            if (matrices.contains(p)) {
+                state.add(directions.addDirection(stage, program, p, hyperMuon));
+                int[] d = MuonDirections.dims(p);
+                stage.add(new Task.MuonUpdate(p.value(), directions.ortho, hyperMuon, p.value().size(),
+                        Muon.shapeFactor(d[1], d[2])));
+            } else {
+                Buffer m = program.floats(p.name() + ".adam_m", Role.OPTIMIZER, p.value().shape);
+                Buffer v = program.floats(p.name() + ".adam_v", Role.OPTIMIZER, p.value().shape);
+                state.add(m);
+                state.add(v);
+                stage.add(new Task.AdamWUpdate(p.value(), p.grad(), m, v, p.decay() ? hyperDecay : hyperNoDecay));
+            }
+        }
+    }
+
+    @Override public void prepare(int step) {
+        double factor = cfg.scheduleFactor(step);
+        float lr = (float) (cfg.lr * factor);
+        AdamW.setHyper(hyperDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps,
+                (float) cfg.weightDecay, step + 1, 1f);
+        AdamW.setHyper(hyperNoDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
+        Muon.setHyper(hyperMuon.f, (float) (cfg.muonLr * factor), (float) cfg.muonMomentum, (float) cfg.weightDecay,
+                step + 1, 1f);
+    }
+
+    @Override public Stage stage() { return stage; }
+
+    @Override public Buffer[] hypers() { return new Buffer[] {hyperDecay, hyperNoDecay, hyperMuon}; }
+
+    @Override public List<Buffer> state() { return state; }
+
+    @Override public Buffer gradSq() { return gradSq; }
+}
