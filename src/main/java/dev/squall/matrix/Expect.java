@@ -28,7 +28,7 @@ public record Expect(Buffer buffer, double[] ref, double[] base, Metric metric, 
      * Elements that cancel to nearly zero are judged against the scale of their tensor, where a
      * relative error of a value that is itself rounding noise would mean nothing.
      */
-    public static final double FLOOR = 1e-2;
+    public static final double FLOOR = 0.1;
 
     public static Expect elementwise(Buffer b, double[] ref, double tol, String why) {
         return new Expect(b, ref, null, Metric.ELEMENTWISE, tol, why);

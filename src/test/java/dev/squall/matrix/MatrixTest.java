@@ -61,8 +61,8 @@ class MatrixTest {
     void elementwiseErrorUsesTheFloorAndNaNFails() {
         Expect e = Expect.elementwise(dev.squall.program.Buffer.floats("x", dev.squall.program.Buffer.Role.OUTPUT, 2),
                 new double[] {1, 0}, 1e-3, "test");
-        // rms(ref) = sqrt(0.5); floor = 0.01 * 0.707; |0.0001 - 0| / 0.00707 = 0.0141
-        assertEquals(0.01414, e.error(new float[] {1, 1e-4f}), 1e-4);
+        // rms(ref) = sqrt(0.5), floor = 0.1 * 0.707: 1e-4 / 0.0707 = 0.001414
+        assertEquals(0.001414, e.error(new float[] {1, 1e-4f}), 1e-5);
         assertEquals(Double.POSITIVE_INFINITY, e.error(new float[] {1, Float.NaN}));
     }
 
