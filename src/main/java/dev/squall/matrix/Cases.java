@@ -1,0 +1,565 @@
+package dev.squall.matrix;
+
+import static dev.squall.matrix.Fixture.d;
+import static dev.squall.matrix.Fixture.fill;
+
+import dev.squall.kernels.AdamW;
+import dev.squall.program.Buffer;
+import dev.squall.program.Buffer.Role;
+import dev.squall.program.Stage;
+import dev.squall.program.Task;
+import dev.squall.program.Task.Summary;
+import dev.squall.reference.*;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Every kernel family of {@link Task}, at one small odd shape close to a real model's: N = 2 x 61
+ * tokens of width C = 96; attention B = 2, T = 61, H = 4, Hkv = 2, hd = 24; vocabulary 256, SwiGLU
+ * hidden 250, so no size is a multiple of a vector width or work-group size.
+ *
+ * <p>Backward rows take their saved activations (rstd, lse, ...) from the double reference rounded
+ * to float, so a backward is judged on its own, whatever the forward on that device did.
+ */
+public final class Cases {
+    private Cases() {}
+
+    static final int B = 2, T = 61, N = B * T, C = 96, H = 4, HKV = 2, HD = 24, V = 256, HIDDEN = 250, OC = 500;
+    static final float EPS = 1e-5f, KAPPA = 10f;
+    static final double ROPE_BASE = 10000;
+
+    // Tolerances with their reasons, shared by the rows they fit.
+    static final double EXACT = 0;
+    static final String WHY_EXACT = "a copy or gather: the bits must match";
+    static final double ROUNDING = 1e-6;
+    static final String WHY_ROUNDING = "one or two float roundings per element";
+    static final double POINTWISE = 1e-5;
+    static final String WHY_POINTWISE = "per-element float math with exp/tanh/erf: a few ulps";
+    static final double ROW = 1e-4;
+    static final String WHY_ROW = "each element depends on a float dot product or row statistic over 24..256 terms";
+    static final double SUM = 1e-4;
+    static final String WHY_ROTATION = "a 2x2 rotation per pair: a difference of two products can cancel";
+    static final String WHY_SUM = "summed over all tokens (and heads): rounding grows with the number of terms";
+
+    public static List<KernelCase> all() {
+        return List.of(
+                new KernelCase("embedding", Cases::embedding),
+                new KernelCase("cross_entropy", Cases::crossEntropy),
+                new KernelCase("matmul", Cases::matmul),
+                new KernelCase("rmsnorm", Cases::rmsNorm),
+                new KernelCase("layernorm", Cases::layerNorm),
+                new KernelCase("dyt", Cases::dyt),
+                new KernelCase("derf", Cases::derf),
+                new KernelCase("head_rmsnorm", Cases::headRmsNorm),
+                new KernelCase("bhyt_star", Cases::bhytStar),
+                new KernelCase("bhyt_second", Cases::bhytSecond),
+                new KernelCase("bhyt_cattn", Cases::bhytCAttn),
+                new KernelCase("rope", Cases::rope),
+                new KernelCase("attention", Cases::attention),
+                new KernelCase("attention_decode", Cases::attentionDecode),
+                new KernelCase("swiglu", Cases::swiGlu),
+                new KernelCase("residual", Cases::residual),
+                new KernelCase("summarize", Cases::summarize),
+                new KernelCase("clip_scale", Cases::clipScale),
+                new KernelCase("adamw", Cases::adamW));
+    }
+
+    // ---- embedding and head -----------------------------------------------------------------------
+
+    static List<Probe> embedding(Fixture f) {
+        Buffer tokens = f.ids("tokens", 64, N); // 64 of 256 ids: many repeats, so the scatter-add collides
+        Buffer wte = f.random("wte", Role.PARAM, -1, 1, V, C);
+        Buffer scale = f.scalar("scale", Role.PARAM, Math.sqrt(C));
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), outScaled = f.written("out_scaled", Role.ACTIVATION, N, C);
+        Stage fwd = f.forward("embedding.fwd", new Task.EmbeddingForward(out, tokens, wte, null, N, C),
+                new Task.EmbeddingForward(outScaled, tokens, wte, scale, N, C));
+        double[] rOut = new double[N * C], rOutScaled = new double[N * C];
+        EmbeddingRef.forward(rOut, tokens.i, d(wte), N, C);
+        EmbeddingRef.forwardScaled(rOutScaled, tokens.i, d(wte), d(scale), N, C);
+
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C);
+        Buffer dwte = f.random("wte.grad", Role.GRAD, -1, 1, V, C), dwteScaled = f.random("wte_scaled.grad", Role.GRAD, -1, 1, V, C);
+        Buffer dscale = f.random("scale.grad", Role.GRAD, -1, 1, 1);
+        double[] rDwte = d(dwte), rDwteScaled = d(dwteScaled), rDscale = d(dscale);
+        Stage bwd = f.backward("embedding.bwd", new Task.EmbeddingBackward(dwte, null, dout, tokens, wte, null, N, C),
+                new Task.EmbeddingBackward(dwteScaled, dscale, dout, tokens, wte, scale, N, C));
+        EmbeddingRef.backward(rDwte, d(dout), tokens.i, N, C);
+        EmbeddingRef.backwardScaled(rDwteScaled, rDscale, d(dout), tokens.i, d(wte), d(scale), N, C);
+        return List.of(
+                new Probe("embedding.fwd", fwd, List.of(Expect.elementwise(out, rOut, EXACT, WHY_EXACT),
+                        Expect.elementwise(outScaled, rOutScaled, ROUNDING, "a gather times one scalar: one rounding"))),
+                new Probe("embedding.bwd", bwd, List.of(
+                        Expect.normRelative(dwte, rDwte, SUM, "scatter-add of repeated ids into an accumulated gradient"),
+                        Expect.normRelative(dwteScaled, rDwteScaled, SUM, "scatter-add of repeated ids into an accumulated gradient"),
+                        Expect.normRelative(dscale, rDscale, SUM, "a sum over all N x C elements"))));
+    }
+
+    static List<Probe> crossEntropy(Fixture f) {
+        Buffer logits = f.random("logits", Role.ACTIVATION, -4, 4, N, V);
+        Buffer targets = f.ids("targets", V, N);
+        targets.i[5] = -1; // an ignored position: loss 0 and zero gradient
+        float dlossScale = 1f / N;
+        Buffer evalLosses = f.written("eval_losses", Role.OUTPUT, N);
+        Stage eval = f.forward("cross_entropy.eval", new Task.CrossEntropyLoss(evalLosses, null, logits, targets, N, V, 0f));
+        Buffer losses = f.written("losses", Role.OUTPUT, N), dlogits = f.written("logits.grad", Role.GRAD, N, V);
+        Stage train = f.backward("cross_entropy.train",
+                new Task.CrossEntropyLoss(losses, dlogits, logits, targets, N, V, dlossScale));
+        double[] rLosses = new double[N], rDlogits = new double[N * V];
+        CrossEntropyRef.forwardBackward(rLosses, rDlogits, d(logits), targets.i, N, V, dlossScale);
+        String why = "logsumexp over 256 logits per row, then one exp per element";
+        return List.of(
+                new Probe("cross_entropy.eval", eval, List.of(Expect.elementwise(evalLosses, rLosses, ROW, why))),
+                new Probe("cross_entropy.train", train, List.of(Expect.elementwise(losses, rLosses, ROW, why),
+                        Expect.elementwise(dlogits, rDlogits, ROW, why))));
+    }
+
+    // ---- linear layers ----------------------------------------------------------------------------
+
+    static List<Probe> matmul(Fixture f) {
+        Buffer inp = f.random("inp", Role.ACTIVATION, -1, 1, N, C);
+        Buffer w = f.random("w", Role.PARAM, -0.2, 0.2, OC, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, OC);
+        Stage fwd = f.forward("matmul.fwd", new Task.MatmulForward(out, inp, w, N, C, OC));
+        double[] rOut = new double[N * OC];
+        MatmulRef.forward(rOut, d(inp), d(w), null, N, C, OC);
+
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, OC);
+        Buffer dinp = f.written("inp.grad", Role.GRAD, N, C), dw = f.random("w.grad", Role.GRAD, -1, 1, OC, C);
+        Stage bwd = f.backward("matmul.bwd", new Task.MatmulBackwardInput(dinp, dout, w, N, C, OC),
+                new Task.MatmulBackwardWeight(dw, dout, inp, N, C, OC));
+        double[] rDinp = new double[N * C], rDw = d(dw);
+        MatmulRef.backwardInput(rDinp, d(dout), d(w), N, C, OC);
+        MatmulRef.backwardWeight(rDw, null, d(dout), d(inp), N, C, OC);
+        return List.of(
+                new Probe("matmul.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, "dot products over C = 96"))),
+                new Probe("matmul.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, "dot products over OC = 500"),
+                        Expect.normRelative(dw, rDw, SUM, "sums over N = 122 tokens into an accumulated gradient"))));
+    }
+
+    // ---- norms ------------------------------------------------------------------------------------
+
+    static List<Probe> rmsNorm(Fixture f) {
+        Buffer inp = f.random("inp", Role.ACTIVATION, -2, 2, N, C), w = f.random("w", Role.PARAM, 0.5, 1.5, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), rstd = f.written("rstd", Role.ACTIVATION, N);
+        Stage fwd = f.forward("rmsnorm.fwd", new Task.RmsNormForward(out, rstd, inp, w, N, C, EPS));
+        double[] rOut = new double[N * C], rRstd = new double[N];
+        RmsNormRef.forward(rOut, rRstd, d(inp), d(w), N, C, EPS);
+
+        Buffer savedRstd = fill(f.written("rstd.saved", Role.ACTIVATION, N), rRstd);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C), dinp = f.written("inp.grad", Role.GRAD, N, C);
+        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, C);
+        Stage bwd = f.backward("rmsnorm.bwd", new Task.RmsNormBackward(dinp, dw, dout, inp, w, savedRstd, N, C));
+        double[] rDinp = new double[N * C], rDw = d(dw);
+        RmsNormRef.backward(rDinp, rDw, d(dout), d(inp), d(w), d(savedRstd), N, C);
+        return List.of(
+                new Probe("rmsnorm.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, WHY_ROW),
+                        Expect.elementwise(rstd, rRstd, ROW, WHY_ROW))),
+                new Probe("rmsnorm.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, WHY_ROW),
+                        Expect.normRelative(dw, rDw, SUM, WHY_SUM))));
+    }
+
+    static List<Probe> layerNorm(Fixture f) {
+        Buffer inp = f.random("inp", Role.ACTIVATION, -1.5, 2.5, N, C); // off-centre: the mean matters
+        Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C), bias = f.random("b", Role.PARAM, -0.5, 0.5, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), mean = f.written("mean", Role.ACTIVATION, N);
+        Buffer rstd = f.written("rstd", Role.ACTIVATION, N);
+        Buffer outNb = f.written("out_nobias", Role.ACTIVATION, N, C), meanNb = f.written("mean_nobias", Role.ACTIVATION, N);
+        Buffer rstdNb = f.written("rstd_nobias", Role.ACTIVATION, N);
+        Stage fwd = f.forward("layernorm.fwd", new Task.LayerNormForward(out, mean, rstd, inp, w, bias, N, C, EPS),
+                new Task.LayerNormForward(outNb, meanNb, rstdNb, inp, w, null, N, C, EPS));
+        double[] rOut = new double[N * C], rMean = new double[N], rRstd = new double[N], rOutNb = new double[N * C];
+        LayerNormRef.forward(rOut, rMean, rRstd, d(inp), d(w), d(bias), N, C, EPS);
+        LayerNormRef.forward(rOutNb, new double[N], new double[N], d(inp), d(w), null, N, C, EPS);
+
+        Buffer sMean = fill(f.written("mean.saved", Role.ACTIVATION, N), rMean);
+        Buffer sRstd = fill(f.written("rstd.saved", Role.ACTIVATION, N), rRstd);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C);
+        Buffer dinp = f.written("inp.grad", Role.GRAD, N, C), dinpNb = f.written("inp_nobias.grad", Role.GRAD, N, C);
+        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, C), db = f.random("b.grad", Role.GRAD, -1, 1, C);
+        Buffer dwNb = f.random("w_nobias.grad", Role.GRAD, -1, 1, C);
+        Stage bwd = f.backward("layernorm.bwd",
+                new Task.LayerNormBackward(dinp, dw, db, dout, inp, w, sMean, sRstd, N, C),
+                new Task.LayerNormBackward(dinpNb, dwNb, null, dout, inp, w, sMean, sRstd, N, C));
+        double[] rDinp = new double[N * C], rDw = d(dw), rDb = d(db), rDinpNb = new double[N * C], rDwNb = d(dwNb);
+        LayerNormRef.backward(rDinp, rDw, rDb, d(dout), d(inp), d(w), d(sMean), d(sRstd), N, C);
+        LayerNormRef.backward(rDinpNb, rDwNb, null, d(dout), d(inp), d(w), d(sMean), d(sRstd), N, C);
+        return List.of(
+                new Probe("layernorm.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, WHY_ROW),
+                        Expect.elementwise(mean, rMean, ROW, WHY_ROW), Expect.elementwise(rstd, rRstd, ROW, WHY_ROW),
+                        Expect.elementwise(outNb, rOutNb, ROW, WHY_ROW))),
+                new Probe("layernorm.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, WHY_ROW),
+                        Expect.normRelative(dw, rDw, SUM, WHY_SUM), Expect.normRelative(db, rDb, SUM, WHY_SUM),
+                        Expect.elementwise(dinpNb, rDinpNb, ROW, WHY_ROW), Expect.normRelative(dwNb, rDwNb, SUM, WHY_SUM))));
+    }
+
+    static List<Probe> dyt(Fixture f) {
+        Buffer inp = f.random("inp", Role.ACTIVATION, -3, 3, N, C), alpha = f.scalar("alpha", Role.PARAM, 0.7);
+        Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C), bias = f.random("b", Role.PARAM, -0.5, 0.5, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), outNb = f.written("out_nobias", Role.ACTIVATION, N, C);
+        Stage fwd = f.forward("dyt.fwd", new Task.DytForward(out, inp, alpha, w, bias, N, C),
+                new Task.DytForward(outNb, inp, alpha, w, null, N, C));
+        double[] rOut = new double[N * C], rOutNb = new double[N * C];
+        DynamicTanhRef.forward(rOut, d(inp), d(alpha), d(w), d(bias), N, C);
+        DynamicTanhRef.forward(rOutNb, d(inp), d(alpha), d(w), null, N, C);
+
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C);
+        Buffer dinp = f.written("inp.grad", Role.GRAD, N, C), dinpNb = f.written("inp_nobias.grad", Role.GRAD, N, C);
+        Buffer dalpha = f.random("alpha.grad", Role.GRAD, -1, 1, 1), dalphaNb = f.random("alpha_nobias.grad", Role.GRAD, -1, 1, 1);
+        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, C), db = f.random("b.grad", Role.GRAD, -1, 1, C);
+        Buffer dwNb = f.random("w_nobias.grad", Role.GRAD, -1, 1, C);
+        Stage bwd = f.backward("dyt.bwd", new Task.DytBackward(dinp, dalpha, dw, db, dout, inp, alpha, w, N, C),
+                new Task.DytBackward(dinpNb, dalphaNb, dwNb, null, dout, inp, alpha, w, N, C));
+        double[] rDinp = new double[N * C], rDa = d(dalpha), rDw = d(dw), rDb = d(db);
+        double[] rDinpNb = new double[N * C], rDaNb = d(dalphaNb), rDwNb = d(dwNb);
+        DynamicTanhRef.backward(rDinp, rDa, rDw, rDb, d(dout), d(inp), d(alpha), d(w), N, C);
+        DynamicTanhRef.backward(rDinpNb, rDaNb, rDwNb, null, d(dout), d(inp), d(alpha), d(w), N, C);
+        return List.of(
+                new Probe("dyt.fwd", fwd, List.of(Expect.elementwise(out, rOut, POINTWISE, WHY_POINTWISE),
+                        Expect.elementwise(outNb, rOutNb, POINTWISE, WHY_POINTWISE))),
+                new Probe("dyt.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, POINTWISE, WHY_POINTWISE),
+                        Expect.normRelative(dalpha, rDa, SUM, WHY_SUM), Expect.normRelative(dw, rDw, SUM, WHY_SUM),
+                        Expect.normRelative(db, rDb, SUM, WHY_SUM),
+                        Expect.elementwise(dinpNb, rDinpNb, POINTWISE, WHY_POINTWISE),
+                        Expect.normRelative(dalphaNb, rDaNb, SUM, WHY_SUM), Expect.normRelative(dwNb, rDwNb, SUM, WHY_SUM))));
+    }
+
+    static List<Probe> derf(Fixture f) {
+        Buffer inp = f.random("inp", Role.ACTIVATION, -3, 3, N, C);
+        Buffer alpha = f.scalar("alpha", Role.PARAM, 0.7), shift = f.scalar("shift", Role.PARAM, 0.1);
+        Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C), bias = f.random("b", Role.PARAM, -0.5, 0.5, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), outNb = f.written("out_nobias", Role.ACTIVATION, N, C);
+        Stage fwd = f.forward("derf.fwd", new Task.DerfForward(out, inp, alpha, shift, w, bias, N, C),
+                new Task.DerfForward(outNb, inp, alpha, shift, w, null, N, C));
+        double[] rOut = new double[N * C], rOutNb = new double[N * C];
+        DynamicErfRef.forward(rOut, d(inp), d(alpha), d(shift), d(w), d(bias), N, C);
+        DynamicErfRef.forward(rOutNb, d(inp), d(alpha), d(shift), d(w), null, N, C);
+
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C);
+        Buffer dinp = f.written("inp.grad", Role.GRAD, N, C), dinpNb = f.written("inp_nobias.grad", Role.GRAD, N, C);
+        Buffer da = f.random("alpha.grad", Role.GRAD, -1, 1, 1), ds = f.random("shift.grad", Role.GRAD, -1, 1, 1);
+        Buffer daNb = f.random("alpha_nobias.grad", Role.GRAD, -1, 1, 1), dsNb = f.random("shift_nobias.grad", Role.GRAD, -1, 1, 1);
+        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, C), db = f.random("b.grad", Role.GRAD, -1, 1, C);
+        Buffer dwNb = f.random("w_nobias.grad", Role.GRAD, -1, 1, C);
+        Stage bwd = f.backward("derf.bwd",
+                new Task.DerfBackward(dinp, da, ds, dw, db, dout, inp, alpha, shift, w, N, C),
+                new Task.DerfBackward(dinpNb, daNb, dsNb, dwNb, null, dout, inp, alpha, shift, w, N, C));
+        double[] rDinp = new double[N * C], rDa = d(da), rDs = d(ds), rDw = d(dw), rDb = d(db);
+        double[] rDinpNb = new double[N * C], rDaNb = d(daNb), rDsNb = d(dsNb), rDwNb = d(dwNb);
+        DynamicErfRef.backward(rDinp, rDa, rDs, rDw, rDb, d(dout), d(inp), d(alpha), d(shift), d(w), N, C);
+        DynamicErfRef.backward(rDinpNb, rDaNb, rDsNb, rDwNb, null, d(dout), d(inp), d(alpha), d(shift), d(w), N, C);
+        return List.of(
+                new Probe("derf.fwd", fwd, List.of(Expect.elementwise(out, rOut, POINTWISE, WHY_POINTWISE),
+                        Expect.elementwise(outNb, rOutNb, POINTWISE, WHY_POINTWISE))),
+                new Probe("derf.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, POINTWISE, WHY_POINTWISE),
+                        Expect.normRelative(da, rDa, SUM, WHY_SUM), Expect.normRelative(ds, rDs, SUM, WHY_SUM),
+                        Expect.normRelative(dw, rDw, SUM, WHY_SUM), Expect.normRelative(db, rDb, SUM, WHY_SUM),
+                        Expect.elementwise(dinpNb, rDinpNb, POINTWISE, WHY_POINTWISE),
+                        Expect.normRelative(daNb, rDaNb, SUM, WHY_SUM), Expect.normRelative(dsNb, rDsNb, SUM, WHY_SUM),
+                        Expect.normRelative(dwNb, rDwNb, SUM, WHY_SUM))));
+    }
+
+    static List<Probe> headRmsNorm(Fixture f) {
+        Buffer inp = f.random("inp", Role.ACTIVATION, -2, 2, N, H * HD), w = f.random("w", Role.PARAM, 0.5, 1.5, HD);
+        Buffer out = f.written("out", Role.ACTIVATION, N, H * HD), rstd = f.written("rstd", Role.ACTIVATION, N, H);
+        Stage fwd = f.forward("head_rmsnorm.fwd", new Task.HeadRmsNormForward(out, rstd, inp, w, N, H, HD, EPS));
+        double[] rOut = new double[N * H * HD], rRstd = new double[N * H];
+        HeadRmsNormRef.forward(rOut, rRstd, d(inp), d(w), N, H, HD, EPS);
+
+        Buffer sRstd = fill(f.written("rstd.saved", Role.ACTIVATION, N, H), rRstd);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, H * HD), dinp = f.written("inp.grad", Role.GRAD, N, H * HD);
+        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, HD);
+        Stage bwd = f.backward("head_rmsnorm.bwd", new Task.HeadRmsNormBackward(dinp, dw, dout, inp, w, sRstd, N, H, HD));
+        double[] rDinp = new double[N * H * HD], rDw = d(dw);
+        HeadRmsNormRef.backward(rDinp, rDw, d(dout), d(inp), d(w), d(sRstd), N, H, HD);
+        return List.of(
+                new Probe("head_rmsnorm.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, WHY_ROW),
+                        Expect.elementwise(rstd, rRstd, ROW, WHY_ROW))),
+                new Probe("head_rmsnorm.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, WHY_ROW),
+                        Expect.normRelative(dw, rDw, SUM, WHY_SUM))));
+    }
+
+    // ---- BHyT -------------------------------------------------------------------------------------
+
+    static List<Probe> bhytStar(Fixture f) {
+        Buffer inp = f.random("inp", Role.ACTIVATION, -2, 2, N, C), lambda = f.scalar("lambda", Role.PARAM, 2.0);
+        Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), meanSq = f.written("mean_sq", Role.ACTIVATION, N);
+        Stage fwd = f.forward("bhyt_star.fwd", new Task.BhytStarForward(out, meanSq, inp, lambda, w, N, C, KAPPA, EPS));
+        double[] rOut = new double[N * C], rMs = new double[N];
+        BhytStarRef.forward(rOut, rMs, d(inp), d(lambda), d(w), N, C, KAPPA, EPS);
+
+        Buffer sMs = fill(f.written("mean_sq.saved", Role.ACTIVATION, N), rMs);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C), dinp = f.written("inp.grad", Role.GRAD, N, C);
+        Buffer dl = f.random("lambda.grad", Role.GRAD, -1, 1, 1), dw = f.random("w.grad", Role.GRAD, -1, 1, C);
+        Stage bwd = f.backward("bhyt_star.bwd",
+                new Task.BhytStarBackward(dinp, dl, dw, dout, inp, sMs, lambda, w, N, C, KAPPA, EPS));
+        double[] rDinp = new double[N * C], rDl = d(dl), rDw = d(dw);
+        BhytStarRef.backward(rDinp, rDl, rDw, d(dout), d(inp), d(sMs), d(lambda), d(w), N, C, KAPPA, EPS);
+        return List.of(
+                new Probe("bhyt_star.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, WHY_ROW),
+                        Expect.elementwise(meanSq, rMs, ROW, WHY_ROW))),
+                new Probe("bhyt_star.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, WHY_ROW),
+                        Expect.normRelative(dl, rDl, SUM, WHY_SUM), Expect.normRelative(dw, rDw, SUM, WHY_SUM))));
+    }
+
+    static List<Probe> bhytSecond(Fixture f) {
+        Buffer x = f.random("x", Role.ACTIVATION, -2, 2, N, C), h = f.random("h", Role.ACTIVATION, -3, 3, N, C);
+        double[] rMsX = new double[N];
+        BhytRef.statistic(rMsX, d(x), N, C);
+        Buffer msX = fill(f.written("mean_sq_x", Role.ACTIVATION, N), rMsX);
+        Buffer cAttn = f.scalar("c_attn", Role.STATE, 0.8);
+        Buffer l1 = f.scalar("lambda1", Role.PARAM, 2.0), l2 = f.scalar("lambda2", Role.PARAM, 1.0);
+        Buffer w = f.random("w2", Role.PARAM, 0.5, 1.5, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), rho2 = f.written("rho2", Role.ACTIVATION, N);
+        Stage fwd = f.forward("bhyt_second.fwd",
+                new Task.BhytSecondForward(out, rho2, h, msX, cAttn, l1, l2, w, N, C, KAPPA, EPS));
+        double[] rOut = new double[N * C], rRho2 = new double[N];
+        BhytRef.forwardSecond(rOut, rRho2, d(h), d(msX), d(cAttn), d(l1), d(l2), d(w), N, C, KAPPA, EPS);
+
+        Buffer sRho2 = fill(f.written("rho2.saved", Role.ACTIVATION, N), rRho2);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C);
+        Buffer dh = f.written("h.grad", Role.GRAD, N, C), dx = f.written("x.grad_cross", Role.GRAD, N, C);
+        Buffer dl2 = f.random("lambda2.grad", Role.GRAD, -1, 1, 1), dw = f.random("w2.grad", Role.GRAD, -1, 1, C);
+        Stage bwd = f.backward("bhyt_second.bwd",
+                new Task.BhytSecondBackward(dh, dx, dl2, dw, dout, h, x, sRho2, l2, w, N, C, KAPPA));
+        double[] rDh = new double[N * C], rDx = new double[N * C], rDl2 = d(dl2), rDw = d(dw);
+        BhytRef.backwardSecond(rDh, rDx, rDl2, rDw, d(dout), d(h), d(x), d(sRho2), d(l2), d(w), N, C, KAPPA);
+        return List.of(
+                new Probe("bhyt_second.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, WHY_ROW),
+                        Expect.elementwise(rho2, rRho2, ROW, WHY_ROW))),
+                new Probe("bhyt_second.bwd", bwd, List.of(Expect.elementwise(dh, rDh, POINTWISE, WHY_POINTWISE),
+                        Expect.elementwise(dx, rDx, ROW, WHY_ROW),
+                        Expect.normRelative(dl2, rDl2, SUM, WHY_SUM), Expect.normRelative(dw, rDw, SUM, WHY_SUM))));
+    }
+
+    static List<Probe> bhytCAttn(Fixture f) {
+        Buffer wv = f.random("wv", Role.PARAM, -0.2, 0.2, HKV * HD, C), wo = f.random("wo", Role.PARAM, -0.2, 0.2, C, H * HD);
+        Buffer c = f.written("c_attn", Role.STATE, 1);
+        Stage s = f.forward("bhyt_cattn", new Task.BhytAttnConstant(c, wv, wo, C, H, HKV, HD, T));
+        double[] rC = new double[1];
+        BhytRef.cAttn(rC, d(wv), d(wo), C, H, HKV, HD, T);
+        return List.of(new Probe("bhyt_cattn", s,
+                List.of(Expect.normRelative(c, rC, SUM, "a squared Frobenius norm: C x C dot products of length 96, summed"))));
+    }
+
+    // ---- attention --------------------------------------------------------------------------------
+
+    static Buffer[] ropeTables(Fixture f, int positions) {
+        double[] cos = new double[positions * HD / 2], sin = new double[positions * HD / 2];
+        RopeRef.tables(cos, sin, positions, HD, ROPE_BASE);
+        return new Buffer[] {fill(f.written("rope_cos", Role.STATE, positions, HD / 2), cos),
+                fill(f.written("rope_sin", Role.STATE, positions, HD / 2), sin)};
+    }
+
+    static List<Probe> rope(Fixture f) {
+        Buffer[] cs = ropeTables(f, T);
+        Buffer inp = f.random("inp", Role.ACTIVATION, -1, 1, B, T, H * HD), out = f.written("out", Role.ACTIVATION, B, T, H * HD);
+        Stage fwd = f.forward("rope.fwd", new Task.RopeForward(out, inp, cs[0], cs[1], B, T, H, HD));
+        double[] rOut = new double[N * H * HD];
+        RopeRef.forward(rOut, d(inp), d(cs[0]), d(cs[1]), B, T, H, HD);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, B, T, H * HD), dinp = f.written("inp.grad", Role.GRAD, B, T, H * HD);
+        Stage bwd = f.backward("rope.bwd", new Task.RopeBackward(dinp, dout, cs[0], cs[1], B, T, H, HD));
+        double[] rDinp = new double[N * H * HD];
+        RopeRef.backward(rDinp, d(dout), d(cs[0]), d(cs[1]), B, T, H, HD);
+        return List.of(new Probe("rope.fwd", fwd, List.of(Expect.elementwise(out, rOut, POINTWISE, WHY_ROTATION))),
+                new Probe("rope.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, POINTWISE, WHY_ROTATION))));
+    }
+
+    static List<Probe> attention(Fixture f) {
+        float scale = (float) (1 / Math.sqrt(HD));
+        Buffer q = f.random("q", Role.ACTIVATION, -2, 2, B, T, H * HD);
+        Buffer k = f.random("k", Role.ACTIVATION, -2, 2, B, T, HKV * HD), v = f.random("v", Role.ACTIVATION, -1, 1, B, T, HKV * HD);
+        Buffer out = f.written("out", Role.ACTIVATION, B, T, H * HD), lse = f.written("lse", Role.ACTIVATION, B, H, T);
+        Stage fwd = f.forward("attention.fwd", new Task.AttentionForward(out, lse, q, k, v, B, T, H, HKV, HD, scale));
+        double[] rOut = new double[N * H * HD], rLse = new double[B * H * T];
+        AttentionRef.forward(rOut, rLse, d(q), d(k), d(v), B, T, H, HKV, HD, scale);
+
+        Buffer sOut = fill(f.written("out.saved", Role.ACTIVATION, B, T, H * HD), rOut);
+        Buffer sLse = fill(f.written("lse.saved", Role.ACTIVATION, B, H, T), rLse);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, B, T, H * HD);
+        Buffer dq = f.written("q.grad", Role.GRAD, B, T, H * HD);
+        Buffer dk = f.written("k.grad", Role.GRAD, B, T, HKV * HD), dv = f.written("v.grad", Role.GRAD, B, T, HKV * HD);
+        Stage bwd = f.backward("attention.bwd",
+                new Task.AttentionBackward(dq, dk, dv, dout, q, k, v, sOut, sLse, B, T, H, HKV, HD, scale));
+        double[] rDq = new double[N * H * HD], rDk = new double[N * HKV * HD], rDv = new double[N * HKV * HD];
+        AttentionRef.backward(rDq, rDk, rDv, d(dout), d(q), d(k), d(v), d(sOut), d(sLse), B, T, H, HKV, HD, scale);
+        String whyGrad = "sums over up to 61 keys (queries) and 2 query heads, with cancellation in P(dP - D)";
+        return List.of(
+                new Probe("attention.fwd", fwd, List.of(
+                        Expect.elementwise(out, rOut, ROW, "softmax-weighted sums over up to 61 keys of dot products of length 24"),
+                        Expect.elementwise(lse, rLse, ROW, "logsumexp over up to 61 scores"))),
+                new Probe("attention.bwd", bwd, List.of(Expect.normRelative(dq, rDq, SUM, whyGrad),
+                        Expect.normRelative(dk, rDk, SUM, whyGrad), Expect.normRelative(dv, rDv, SUM, whyGrad))));
+    }
+
+    /** One generation step as the model runs it: RoPE at a position held in a buffer, cache append, attention. */
+    static List<Probe> attentionDecode(Fixture f) {
+        int pos = 37, maxT = T, kv = HKV * HD;
+        float scale = (float) (1 / Math.sqrt(HD));
+        Buffer[] cs = ropeTables(f, maxT);
+        Buffer position = f.program.ints("position", Role.INPUT, 1);
+        position.i[0] = pos;
+        Buffer qN = f.random("q_norm", Role.ACTIVATION, -2, 2, H * HD), kN = f.random("k_norm", Role.ACTIVATION, -2, 2, kv);
+        Buffer vN = f.random("v_norm", Role.ACTIVATION, -1, 1, kv);
+        Buffer qR = f.written("q_rope", Role.ACTIVATION, H * HD), kR = f.written("k_rope", Role.ACTIVATION, kv);
+        // Value rows past the position hold large garbage: attending to one would change the output visibly.
+        Buffer kCache = f.random("k_cache", Role.STATE, -2, 2, maxT, kv), vCache = f.random("v_cache", Role.STATE, -1, 1, maxT, kv);
+        for (int i = (pos + 1) * kv; i < maxT * kv; i++) vCache.f[i] = -1e3f;
+        Buffer att = f.written("att", Role.ACTIVATION, H * HD);
+        Stage s = f.forward("attention_decode", new Task.RopeAt(qR, qN, cs[0], cs[1], position, 1, H, HD),
+                new Task.RopeAt(kR, kN, cs[0], cs[1], position, 1, HKV, HD),
+                new Task.CacheWrite(kCache, kR, position, kv), new Task.CacheWrite(vCache, vN, position, kv),
+                new Task.AttentionDecode(att, qR, kCache, vCache, position, maxT, H, HKV, HD, scale));
+
+        int half = HD / 2;
+        double[] cosAt = Arrays.copyOfRange(d(cs[0]), pos * half, (pos + 1) * half);
+        double[] sinAt = Arrays.copyOfRange(d(cs[1]), pos * half, (pos + 1) * half);
+        double[] rQ = new double[H * HD], rK = new double[kv];
+        RopeRef.forward(rQ, d(qN), cosAt, sinAt, 1, 1, H, HD);
+        RopeRef.forward(rK, d(kN), cosAt, sinAt, 1, 1, HKV, HD);
+        double[] rKCache = d(kCache), rVCache = d(vCache), vRow = d(vN);
+        for (int j = 0; j < kv; j++) {
+            rKCache[pos * kv + j] = (float) rK[j]; // the cache holds the float-rounded rotated key
+            rVCache[pos * kv + j] = vRow[j];
+        }
+        // Causal attention over positions 0..pos: the last row of the dense reference.
+        int tLen = pos + 1;
+        double[] qAll = new double[tLen * H * HD], outAll = new double[tLen * H * HD];
+        for (int j = 0; j < H * HD; j++) qAll[pos * H * HD + j] = rQ[j];
+        AttentionRef.forward(outAll, new double[H * tLen], qAll, Arrays.copyOf(rKCache, tLen * kv),
+                Arrays.copyOf(rVCache, tLen * kv), 1, tLen, H, HKV, HD, scale);
+        double[] rAtt = Arrays.copyOfRange(outAll, pos * H * HD, tLen * H * HD);
+        return List.of(new Probe("attention_decode", s, List.of(
+                Expect.elementwise(qR, rQ, POINTWISE, WHY_ROTATION), Expect.elementwise(kR, rK, POINTWISE, WHY_ROTATION),
+                Expect.elementwise(kCache, rKCache, POINTWISE, "the appended row is the rotated key; other rows untouched"),
+                Expect.elementwise(vCache, rVCache, EXACT, WHY_EXACT),
+                Expect.elementwise(att, rAtt, ROW, "softmax-weighted sums over 38 cached keys"))));
+    }
+
+    // ---- feed-forward and residual ----------------------------------------------------------------
+
+    static List<Probe> swiGlu(Fixture f) {
+        Buffer gu = f.random("gu", Role.ACTIVATION, -4, 4, N, 2 * HIDDEN), out = f.written("out", Role.ACTIVATION, N, HIDDEN);
+        Stage fwd = f.forward("swiglu.fwd", new Task.SwiGluForward(out, gu, N, HIDDEN));
+        double[] rOut = new double[N * HIDDEN];
+        SwiGluRef.forward(rOut, d(gu), N, HIDDEN);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, HIDDEN), dgu = f.written("gu.grad", Role.GRAD, N, 2 * HIDDEN);
+        Stage bwd = f.backward("swiglu.bwd", new Task.SwiGluBackward(dgu, dout, gu, N, HIDDEN));
+        double[] rDgu = new double[N * 2 * HIDDEN];
+        SwiGluRef.backward(rDgu, d(dout), d(gu), N, HIDDEN);
+        return List.of(new Probe("swiglu.fwd", fwd, List.of(Expect.elementwise(out, rOut, POINTWISE, WHY_POINTWISE))),
+                new Probe("swiglu.bwd", bwd, List.of(Expect.elementwise(dgu, rDgu, POINTWISE, WHY_POINTWISE))));
+    }
+
+    static List<Probe> residual(Fixture f) {
+        int n = N * C;
+        Buffer a = f.random("a", Role.ACTIVATION, -1, 1, N, C), b = f.random("b", Role.ACTIVATION, -1, 1, N, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C), copy = f.written("copy", Role.ACTIVATION, N, C);
+        Stage fwd = f.forward("residual.fwd", new Task.ResidualAdd(out, a, b, n), new Task.Copy(copy, a, n));
+        double[] rOut = new double[n];
+        ResidualRef.forward(rOut, d(a), d(b), n);
+        Buffer dst = f.random("dst.grad", Role.GRAD, -1, 1, N, C), src = f.random("src.grad", Role.GRAD, -1, 1, N, C);
+        Buffer zeroed = f.random("zeroed.grad", Role.GRAD, -1, 1, N, C);
+        Stage bwd = f.backward("residual.bwd", new Task.Accumulate(dst, src, n), new Task.Zero(zeroed));
+        double[] rDst = d(dst);
+        ResidualRef.accumulate(rDst, d(src), n);
+        return List.of(new Probe("residual.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROUNDING, WHY_ROUNDING),
+                        Expect.elementwise(copy, d(a), EXACT, WHY_EXACT))),
+                new Probe("residual.bwd", bwd, List.of(Expect.elementwise(dst, rDst, ROUNDING, WHY_ROUNDING),
+                        Expect.elementwise(zeroed, new double[n], EXACT, "zeroing: every element must be 0"))));
+    }
+
+    // ---- summaries and the optimizer ---------------------------------------------------------------
+
+    static List<Probe> summarize(Fixture f) {
+        Buffer losses = f.random("losses", Role.OUTPUT, 2, 6, N);
+        Buffer lse = f.random("lse", Role.ACTIVATION, 1, 5, B, H, T);
+        Buffer x = f.random("x", Role.ACTIVATION, -1, 1, N, C);
+        for (int r = 3; r < N; r += 17) x.f[r * C + (r % C)] = r % 2 == 0 ? 30f : -30f; // clear 5-sigma outliers
+        // Each summary writes slot 1 of its own 3-float buffer; slots 0 and 2 must stay as they were.
+        Summary[] kinds = Summary.values();
+        List<Expect> expects = new ArrayList<>();
+        Stage s = f.forward("summarize");
+        for (Summary kind : kinds) {
+            Buffer out = f.random("out." + kind.name().toLowerCase(), Role.OUTPUT, 1, 2, 3);
+            if (kind != Summary.ADD_SUM_SQUARES) out.f[1] = Float.NaN;
+            Buffer src = switch (kind) { case MEAN -> losses; case MEAN_SQUARE -> lse; default -> x; };
+            int rows = src == lse ? B * H : N, cols = src == lse ? T : src == losses ? 1 : C;
+            s.add(new Task.Summarize(kind, out, 1, src, rows, cols));
+            double[] ref = d(out), v = d(src);
+            ref[1] = switch (kind) {
+                case MEAN -> sum(v, 1) / v.length;
+                case MEAN_SQUARE -> sum(v, 2) / v.length;
+                case RMS -> Math.sqrt(sum(v, 2) / v.length + 1e-30);
+                case ADD_SUM_SQUARES -> ref[1] + sum(v, 2);
+                case OUTLIER_PERCENT -> outlierPercent(v, rows, cols);
+            };
+            String why = kind == Summary.OUTLIER_PERCENT
+                    ? "a count: one miscounted element moves it by 1/7 of its value"
+                    : "one sum over up to 11712 elements, rounded once to float on the JVM (blockwise float sums on a device)";
+            expects.add(Expect.elementwise(out, ref, kind == Summary.OUTLIER_PERCENT ? ROUNDING : POINTWISE, why));
+        }
+        return List.of(new Probe("summarize", s, expects));
+    }
+
+    private static double sum(double[] v, int power) {
+        double s = 0;
+        for (double e : v) s += power == 1 ? e : e * e;
+        return s;
+    }
+
+    /** Percentage of elements beyond 5 unbiased standard deviations from their row mean (SPEC §6.8). */
+    private static double outlierPercent(double[] x, int rows, int cols) {
+        int count = 0;
+        for (int r = 0; r < rows; r++) {
+            double mu = 0, var = 0;
+            for (int j = 0; j < cols; j++) mu += x[r * cols + j];
+            mu /= cols;
+            for (int j = 0; j < cols; j++) var += (x[r * cols + j] - mu) * (x[r * cols + j] - mu);
+            double sd = Math.sqrt(var / Math.max(1, cols - 1));
+            for (int j = 0; j < cols; j++) if (Math.abs(x[r * cols + j] - mu) > 5 * sd) count++;
+        }
+        return 100.0 * count / ((double) rows * cols);
+    }
+
+    static List<Probe> clipScale(Fixture f) {
+        // Two optimizer groups, clipped (norm sqrt(10) > 1) and not (norm 0.5 < 1).
+        List<Expect> expects = new ArrayList<>();
+        Stage s = f.forward("clip_scale");
+        double[][] cases = {{10.0, 1.0 / Math.sqrt(10.0)}, {0.25, 1.0}};
+        for (int c = 0; c < cases.length; c++) {
+            Buffer sq = f.scalar("grad_sq" + c, Role.OPTIMIZER, cases[c][0]);
+            Buffer h1 = hyper(f, "hyper_decay" + c, 0.1f), h2 = hyper(f, "hyper_nodecay" + c, 0f);
+            s.add(new Task.ClipScale(sq, new Buffer[] {h1, h2}, 1f));
+            for (Buffer h : new Buffer[] {h1, h2}) {
+                double[] ref = d(h);
+                ref[AdamW.GRAD_SCALE] = cases[c][1];
+                expects.add(Expect.elementwise(h, ref, ROUNDING, "a square root and a division; other entries untouched"));
+            }
+        }
+        return List.of(new Probe("clip_scale", s, expects));
+    }
+
+    private static Buffer hyper(Fixture f, String name, float weightDecay) {
+        Buffer h = f.written(name, Role.OPTIMIZER, AdamW.HYPER_SIZE);
+        AdamW.setHyper(h.f, 1e-3f, 0.9f, 0.95f, 1e-8f, weightDecay, 3, 0.5f);
+        h.f[AdamW.GRAD_SCALE] = Float.NaN; // must be set by the task
+        return h;
+    }
+
+    static List<Probe> adamW(Fixture f) {
+        int n = 61 * C;
+        Buffer p = f.random("param", Role.PARAM, -1, 1, n), g = f.random("param.grad", Role.GRAD, -1, 1, n);
+        Buffer m = f.random("m", Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v", Role.OPTIMIZER, 0, 0.01, n);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, AdamW.HYPER_SIZE);
+        AdamW.setHyper(hyper.f, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 3, 0.7f);
+        Stage s = f.forward("adamw", new Task.AdamWUpdate(p, g, m, v, hyper));
+        double[] base = d(p), rP = d(p), rM = d(m), rV = d(v);
+        AdamWRef.update(rP, d(g), rM, rV, d(hyper), n);
+        return List.of(new Probe("adamw", s, List.of(
+                Expect.delta(p, base, rP, 1e-3, "the change is ~1e-3 of p, so storing p in float alone costs ~3e-5 of it"),
+                Expect.elementwise(m, rM, POINTWISE, "a float moving average: a few roundings"),
+                Expect.elementwise(v, rV, POINTWISE, "a float moving average: a few roundings"))));
+    }
+}
