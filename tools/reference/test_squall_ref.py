@@ -99,8 +99,8 @@ class MoESublayer(unittest.TestCase):
         for kind in M.ROUTERS:
             for shared in (False, True):
                 with self.subTest(router=kind, shared=shared):
-                    layer = moe_layer(kind, shared, seed=4)
-                    f = separated_input(layer, 5, layer.k, seed=5).requires_grad_()
+                    layer = moe_layer(kind, shared, C=4, E=4, Fe=2, k=2, seed=4)
+                    f = separated_input(layer, 4, layer.k, seed=5).requires_grad_()
                     names = [n for n, _ in layer.named_parameters()]
                     weights = [p.detach().clone().requires_grad_() for p in layer.parameters()]
 
