@@ -5,23 +5,33 @@ Written from docs/MODEL.md and SPEC.md only. For every case directory given on t
 
     CASE_DIR/checkpoint.safetensors   parameters + metadata model_config / train_config (JSON)
     CASE_DIR/batch.safetensors        tokens, targets: int (B, T)
- -> CASE_DIR/reference.safetensors    logits F64 (B*T, V), loss F64 (1), grad.<param> F64,
-                                      losses F64 (10): the losses of 10 AdamW steps on that batch
+ -> CASE_DIR/reference.safetensors    logits F64 (B*T, V), loss F64 (1), aux_loss, z_loss F64 (1),
+                                      grad.<param> F64, losses F64 (10): the losses of 10 steps
+                                      of the configured optimizer on that batch
+
+The MoE sublayer is in squall_moe.py, the optimizers in squall_optim.py.
 
 Usage: /usr/bin/python3 squall_ref.py CASE_DIR [CASE_DIR ...]
 """
 
 import json
 import math
+import os
 import re
 import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ next to the sources
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import squall_moe  # noqa: E402
+import squall_optim  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 
@@ -73,8 +83,9 @@ def read_safetensors(path):
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """tensors: {name: float32/float64 tensor}; the header is padded with spaces to a multiple of 8."""
-    names = {torch.float32: "F32", torch.float64: "F64"}
+    """tensors: {name: float32/float64/int32/int64 tensor}; the header is padded with spaces to a
+    multiple of 8."""
+    names = {torch.float32: "F32", torch.float64: "F64", torch.int32: "I32", torch.int64: "I64"}
     header, blobs, offset = {}, [], 0
     if metadata:
         header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
@@ -131,7 +142,50 @@ def model_config(text):
     c.head_dim = c.d_model // c.n_heads
     if getattr(c, "embed_scale", None) is None:  # null: on for dyt and derf, off otherwise
         c.embed_scale = c.norm in ("dyt", "derf")
+    moe_config(c)
     return c
+
+
+def moe_config(c):
+    """MODEL.md MoE keys. Absent keys: experts 0 (dense), no shared expert, moe_every 1,
+    expert_hidden 0. top_k, router, aux_weight and z_weight have no default and are required
+    once experts > 0."""
+    c.experts = getattr(c, "experts", 0) or 0
+    c.shared_expert = bool(getattr(c, "shared_expert", False))
+    c.moe_every = getattr(c, "moe_every", 1)
+    c.expert_hidden = getattr(c, "expert_hidden", 0) or 0
+    if c.experts == 0:
+        return
+    missing = [k for k in ("top_k", "router", "aux_weight", "z_weight") if getattr(c, k, None) is None]
+    if missing:
+        raise CaseError(f"model_config with experts {c.experts} lacks {', '.join(missing)}")
+    if c.router not in squall_moe.ROUTERS:
+        raise CaseError(f"unknown router {c.router!r} (expected one of {squall_moe.ROUTERS})")
+    c.routed_k = c.top_k - 1 if c.shared_expert else c.top_k  # K′, SPEC §6.6
+    if not 1 <= c.routed_k <= c.experts:
+        raise CaseError(f"top_k {c.top_k} gives {c.routed_k} routed experts of {c.experts}"
+                        f"{' (one is the shared expert)' if c.shared_expert else ''}")
+    if not isinstance(c.moe_every, int) or c.moe_every < 1:
+        raise CaseError(f"moe_every {c.moe_every!r} is not a positive integer")
+    if c.expert_hidden < 0:
+        raise CaseError(f"expert_hidden {c.expert_hidden} is negative")
+    if c.expert_hidden == 0:  # fine-grained: the active size of one dense FFN (SPEC §6.6)
+        c.expert_hidden = max(1, c.ffn_hidden // c.top_k)
+
+
+def is_moe_block(cfg, layer):
+    return cfg.experts > 0 and (layer + 1) % cfg.moe_every == 0
+
+
+def resolve_branch_scale(cfg, tc):
+    """branch_scale: the configured number, else 1/sqrt(2L) under hyperp (depth-μP, SPEC §6.5),
+    1 otherwise."""
+    scale = getattr(cfg, "branch_scale", None)
+    if scale is None:
+        scale = 1 / math.sqrt(2 * cfg.n_layers) if tc.optimizer == "hyperp" else 1.0
+    if not isinstance(scale, (int, float)) or not scale > 0:
+        raise CaseError(f"branch_scale {scale!r} is not a positive number")
+    cfg.branch_scale = float(scale)
 
 
 def train_config(text):
@@ -140,6 +194,18 @@ def train_config(text):
         "adam_eps", "weight_decay", "grad_clip", "accum_steps"])
     if c.schedule not in SCHEDULES:
         raise CaseError(f"unknown schedule {c.schedule!r} (expected one of {SCHEDULES})")
+    # MODEL.md "Optimizers": keys absent from an older train_config take these defaults
+    c.optimizer = getattr(c, "optimizer", None) or "adamw"
+    if c.optimizer not in squall_optim.OPTIMIZERS:
+        raise CaseError(f"unknown optimizer {c.optimizer!r} (expected one of {squall_optim.OPTIMIZERS})")
+    for key, default in (("muon_momentum", 0.95), ("hyperp_base_batch", 2 ** 21),
+                         ("hyperp_base_depth", 8), ("hyperp_base_tokens", 10.4e9)):
+        if getattr(c, key, None) is None:
+            setattr(c, key, default)
+    if c.optimizer == "muon" and getattr(c, "muon_lr", None) is None:
+        raise CaseError("train_config with optimizer muon lacks muon_lr")
+    if c.optimizer == "hyperp" and getattr(c, "batch", None) is None:
+        raise CaseError("train_config with optimizer hyperp lacks batch (HyperP's tokens per step)")
     return c
 
 
@@ -303,14 +369,13 @@ class Attention(nn.Module):
 
 
 class FFN(nn.Module):  # SwiGLU: rows 0..F-1 of w_gate_up are the gate, F..2F-1 the up projection
-    def __init__(self, cfg):
+    def __init__(self, C, hidden):
         super().__init__()
-        self.w_gate_up = nn.Parameter(torch.zeros(2 * cfg.ffn_hidden, cfg.d_model))
-        self.w_down = nn.Parameter(torch.zeros(cfg.d_model, cfg.ffn_hidden))
+        self.w_gate_up = nn.Parameter(torch.zeros(2 * hidden, C))
+        self.w_down = nn.Parameter(torch.zeros(C, hidden))
 
     def forward(self, f):
-        g, u = (f @ self.w_gate_up.T).chunk(2, dim=-1)
-        return (F.silu(g) * u) @ self.w_down.T
+        return squall_moe.swiglu(f, self.w_gate_up, self.w_down)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -324,7 +389,12 @@ class Block(nn.Module):
         if kind == "hybridnorm-star":
             kind = "pre" if layer == 0 else "hybridnorm"
         self.attn = Attention(cfg)
-        self.ffn = FFN(cfg)
+        if is_moe_block(cfg, layer):  # the MoE sublayer replaces the FFN
+            self.moe = squall_moe.MoE(cfg.d_model, cfg.experts, cfg.expert_hidden, cfg.routed_k,
+                                      cfg.router, cfg.shared_expert)
+        else:
+            self.ffn = FFN(cfg.d_model, cfg.ffn_hidden)
+        self.is_moe = is_moe_block(cfg, layer)
         if kind != "hybridnorm":
             self.attn_norm = make_norm(cfg, "attn")
         self.ffn_norm = make_norm(cfg, "ffn")
@@ -332,30 +402,44 @@ class Block(nn.Module):
         # SPEC §4.1/§4.3: only a Pre-Norm block under plain bhyt approximates the FFN-side statistic
         self.bhyt_var_approx = cfg.norm == "bhyt" and kind == "pre"
         self.kappa = cfg.bhyt_kappa
+        self.branch_scale = cfg.branch_scale
         self.register_buffer("c_attn", torch.zeros(()))  # model state, refreshed by the trainer
+        self.router_terms = None  # (switch, z) of the last forward, unweighted; MoE blocks only
 
     def forward(self, x, rope):
         return self.body(x, rope)
 
+    def attention(self, a, rope):
+        return self.branch_scale * self.attn(a, rope)
+
+    def mlp(self, f):
+        """s·FFN(f) or s·MoE(f); an MoE block keeps its router terms for the objective."""
+        if not self.is_moe:
+            return self.branch_scale * self.ffn(f)
+        B, T, C = f.shape
+        y, switch, zval = self.moe(f.reshape(B * T, C))
+        self.router_terms = (switch, zval)
+        return self.branch_scale * y.reshape(B, T, C)
+
     def pre(self, x, rope):
         a = self.attn_norm(x)
-        h = x + self.attn(a, rope)
+        h = x + self.attention(a, rope)
         if self.bhyt_var_approx:
             f = self.ffn_norm(h, mean_square=self.approx_mean_square(x))
         else:
             f = self.ffn_norm(h)
-        return h + self.ffn(f)
+        return h + self.mlp(f)
 
     def post(self, x, rope):
-        h = x + self.attn(x, rope)
+        h = x + self.attention(x, rope)
         a = self.attn_norm(h)
-        f = a + self.ffn(a)
+        f = a + self.mlp(a)
         return self.ffn_norm(f)
 
     def hybridnorm(self, x, rope):
-        h = x + self.attn(x, rope)
+        h = x + self.attention(x, rope)
         f = self.ffn_norm(h)
-        return f + self.ffn(f)
+        return f + self.mlp(f)
 
     def approx_mean_square(self, x):
         """SPEC §4.1 step 4: ŝ² = mean_j x_j² (block input, NOT detached) + c_attn·λ̄₁²/κ²,
@@ -384,17 +468,28 @@ class Squall(nn.Module):
         self.rope = RoPE(cfg.head_dim, cfg.seq_len, cfg.rope_base)
 
     def forward(self, tokens, targets):
-        """tokens, targets: long (B, T). Returns logits (B·T, V) and the mean cross-entropy."""
+        """tokens, targets: long (B, T), one micro-batch. Returns logits (B·T, V), the mean
+        cross-entropy, and the router losses γ·ΣL_switch and β·ΣL_z summed over MoE blocks
+        (zero without MoE blocks); the training objective is the sum of the three."""
         x = self.tok_emb[tokens]
         if self.cfg.embed_scale:
             x = x * self.emb_scale
+        aux = z_loss = torch.zeros(())
         for block in self.layers:
             x = block(x, self.rope)
+            if block.is_moe:
+                switch, zval = block.router_terms
+                aux = aux + self.cfg.aux_weight * switch
+                z_loss = z_loss + self.cfg.z_weight * zval
         if self.cfg.placement != "post":
             x = self.final_norm(x)
         head = self.tok_emb if self.cfg.tied_embeddings else self.lm_head
         logits = (x @ head.T).reshape(-1, self.cfg.vocab_size)
-        return logits, F.cross_entropy(logits, targets.reshape(-1))
+        return logits, F.cross_entropy(logits, targets.reshape(-1)), aux, z_loss
+
+    def router_z(self):
+        """Unweighted mean_t LSE(z_t)² of each MoE block in the last forward (logged even at β = 0)."""
+        return [block.router_terms[1].item() for block in self.layers if block.is_moe]
 
     @torch.no_grad()
     def refresh_c_attn(self):  # MODEL.md: from wv, wo, at step 0 and every bhyt_refresh steps
@@ -406,68 +501,43 @@ class Squall(nn.Module):
 # Training step (MODEL.md "Training step")
 # ------------------------------------------------------------------------------------------------
 
-DECAYED = re.compile(r"(attn\.(wq|wk|wv|wo)|ffn\.(w_gate_up|w_down)|lm_head)$")
-
-
-def learning_rate(s, tc):
-    """Step s, 0-based: linear warm-up lr·(s+1)/W, then cosine / linear decay to lr·min_lr_fraction
-    (constant: lr after the warm-up)."""
-    W = tc.warmup_steps
-    if s < W:
-        return tc.lr * (s + 1) / W
-    if tc.schedule == "constant":
-        return tc.lr
-    floor = tc.lr * tc.min_lr_fraction
-    progress = min(1.0, (s - W) / max(1, tc.steps - W))
-    if tc.schedule == "cosine":
-        return floor + (tc.lr - floor) * (1 + math.cos(math.pi * progress)) / 2
-    return floor + (tc.lr - floor) * (1 - progress)
-
-
 def bhyt_refresh_interval(cfg, tc):
     return cfg.bhyt_refresh if cfg.bhyt_refresh > 0 else min(max(tc.steps // 50, 1), 1000)
 
 
 def loss_and_grads(model, tokens, targets):
+    """Gradients of the objective (cross-entropy + router losses); the losses come back apart."""
     params = [p for _, p in model.named_parameters()]
-    logits, loss = model(tokens, targets)
-    grads = torch.autograd.grad(loss, params)
-    return logits.detach(), loss.detach(), grads
+    logits, loss, aux, z_loss = model(tokens, targets)
+    grads = torch.autograd.grad(loss + aux + z_loss, params)
+    return logits.detach(), loss.detach(), aux.detach(), z_loss.detach(), grads
 
 
 def train(model, tokens, targets, tc, n_steps=N_TRAIN_STEPS):
-    """n_steps AdamW steps on the same batch, from step 0. Returns the loss of each step's forward,
-    and (logits, loss, grads) of step 0, i.e. of the checkpoint's weights.
+    """n_steps optimizer steps on the same batch, from step 0 with zero optimizer state. Returns
+    the cross-entropy of each step's forward, and (logits, loss, aux, z_loss, grads, router_z) of
+    step 0, i.e. of the checkpoint's weights (router_z: each MoE block's unweighted Z-value).
 
-    accum_steps micro-batches of equal size, each loss divided by accum_steps, sum to the mean
-    loss of the whole batch, so the whole batch is used in one piece."""
+    The batch is one micro-batch. Every one of the accum_steps micro-batches of a step is this
+    batch, so their mean losses divided by accum_steps sum to its own: one pass gives the step's
+    gradient (with the router losses too, whose counts are per micro-batch)."""
     named = list(model.named_parameters())
-    decay = [tc.weight_decay if DECAYED.search(name) else 0.0 for name, _ in named]
-    m = [torch.zeros_like(p) for _, p in named]
-    v = [torch.zeros_like(p) for _, p in named]
+    optimizer = squall_optim.Optimizer(named, tc, model.cfg.n_layers, model.cfg.seq_len)
     refresh = bhyt_refresh_interval(model.cfg, tc)
-    b1, b2 = tc.beta1, tc.beta2
     losses, first = [], None
     for s in range(n_steps):
         if s % refresh == 0:
             model.refresh_c_attn()
-        logits, loss, grads = loss_and_grads(model, tokens, targets)
+        logits, loss, aux, z_loss, grads = loss_and_grads(model, tokens, targets)
         losses.append(loss.item())
         if s == 0:
-            first = (logits, loss, grads)  # new tensors, untouched by the update
+            # new tensors, untouched by the update
+            first = (logits, loss, aux, z_loss, grads, model.router_z())
         norm = math.sqrt(sum(g.pow(2).sum().item() for g in grads))  # global, every parameter
         scale = 1.0
         if tc.grad_clip and tc.grad_clip > 0 and norm > 0:
             scale = min(1.0, tc.grad_clip / norm)
-        lr, t = learning_rate(s, tc), s + 1
-        with torch.no_grad():
-            for (_, p), g, m_, v_, wd in zip(named, grads, m, v, decay):
-                g = g * scale
-                m_.mul_(b1).add_((1 - b1) * g)
-                v_.mul_(b2).add_((1 - b2) * g * g)
-                m_hat = m_ / (1 - b1 ** t)
-                v_hat = v_ / (1 - b2 ** t)
-                p.sub_(lr * (m_hat / (v_hat.sqrt() + tc.adam_eps) + wd * p))
+        optimizer.step([g * scale for g in grads], s)
     return losses, first
 
 
@@ -475,16 +545,24 @@ def train(model, tokens, targets, tc, n_steps=N_TRAIN_STEPS):
 # One case
 # ------------------------------------------------------------------------------------------------
 
-NOT_PARAMETERS = re.compile(r"(rope\.cos|rope\.sin|layers\.\d+\.c_attn|.+\.adam_[mv])$")
+NOT_PARAMETERS = re.compile(r"(rope\.cos|rope\.sin|layers\.\d+\.c_attn)$")
+
+
+def is_optimizer_state(name, params):
+    """`<parameter>.<word>` (adam_m, adam_v, a momentum buffer, ...): optimizer state, ignored."""
+    head, _, tail = name.rpartition(".")
+    return head in params and re.fullmatch(r"[a-z_]+", tail) is not None
 
 
 def load_model(path):
     tensors, meta = read_safetensors(path)
     cfg = model_config(meta.get("model_config"))
     tc = train_config(meta.get("train_config"))
+    resolve_branch_scale(cfg, tc)
     model = Squall(cfg)
     params = dict(model.named_parameters())
-    unknown = sorted(n for n in tensors if n not in params and not NOT_PARAMETERS.match(n))
+    unknown = sorted(n for n in tensors if n not in params and not NOT_PARAMETERS.match(n)
+                     and not is_optimizer_state(n, params))
     if unknown:
         raise CaseError(f"{path}: tensors not in this configuration: {', '.join(unknown[:5])}")
     missing = sorted(n for n in params if n not in tensors)
@@ -523,17 +601,95 @@ def run_case(case_dir):
     names = [n for n, _ in model.named_parameters()]
 
     c_attn = [block.attn.c_attn(cfg.seq_len).item() for block in model.layers]  # for the record
-    losses, (logits, loss, grads) = train(model, tokens, targets, tc)  # step 0 = the checkpoint
+    losses, (logits, loss, aux, z_loss, grads, router_z) = train(model, tokens, targets, tc)
 
-    out = {"logits": logits, "loss": loss.reshape(1)}
+    out = {"logits": logits, "loss": loss.reshape(1),
+           "aux_loss": aux.reshape(1), "z_loss": z_loss.reshape(1)}
     out.update((f"grad.{n}", g) for n, g in zip(names, grads))
     out["losses"] = torch.tensor(losses)
     write_safetensors(f"{case_dir}/reference.safetensors", out, metadata={
         "format": "squall-reference-1", "logits_dtype": "F64",
-        "c_attn": json.dumps(c_attn if cfg.norm == "bhyt" else [])})
-    print(f"{case_dir}: {cfg.norm}/{cfg.placement}/{cfg.attn_norm} B={tokens.shape[0]} "
-          f"T={tokens.shape[1]} loss {loss.item():.6f} -> {losses[-1]:.6f} after "
-          f"{len(losses)} steps ({time.time() - start:.2f} s)", flush=True)
+        "c_attn": json.dumps(c_attn if cfg.norm == "bhyt" else []),
+        "router_z": json.dumps(router_z)})
+    moe = (f" moe E={cfg.experts} K={cfg.top_k} {cfg.router}{'+shared' if cfg.shared_expert else ''}"
+           f" aux {aux.item():.6f} z {z_loss.item():.6f}" if cfg.experts else "")
+    print(f"{case_dir}: {cfg.norm}/{cfg.placement}/{cfg.attn_norm}{moe} {tc.optimizer} "
+          f"B={tokens.shape[0]} T={tokens.shape[1]} loss {loss.item():.6f} -> {losses[-1]:.6f} "
+          f"after {len(losses)} steps ({time.time() - start:.2f} s)", flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Writing a case (for self-checks): MODEL.md "Initialisation", with torch's generator, so the
+# values follow MODEL.md's distributions and order but not Squall's random stream
+# ------------------------------------------------------------------------------------------------
+
+def init_order(model):
+    """Parameter names in MODEL.md's draw order: tok_emb; per layer wq, wk, wv, wo, then the FFN
+    or router, expert stacks, shared expert; lm_head last."""
+    names = ["tok_emb"]
+    for l, block in enumerate(model.layers):
+        p = f"layers.{l}."
+        names += [p + f"attn.{w}" for w in ("wq", "wk", "wv", "wo")]
+        if block.is_moe:
+            names += [p + f"moe.{w}" for w in ("router", "w_gate_up", "w_down")]
+            if block.moe.has_shared:
+                names += [p + "moe.shared.w_gate_up", p + "moe.shared.w_down"]
+        else:
+            names += [p + "ffn.w_gate_up", p + "ffn.w_down"]
+    if not model.cfg.tied_embeddings:
+        names.append("lm_head")
+    return names
+
+
+def truncated_normal(shape, sigma, generator):
+    """normal(0, sigma) truncated at ±3 sigma, by redrawing the values outside."""
+    x = torch.randn(shape, generator=generator)
+    while True:
+        outside = x.abs() > 3
+        if not outside.any():
+            return x * sigma
+        x[outside] = torch.randn(int(outside.sum()), generator=generator)
+
+
+@torch.no_grad()
+def initialise(model, seed):
+    """Input projections and tok_emb sigma, output projections (wo, every w_down) sigma/sqrt(2L),
+    lm_head 1/sqrt(C); gains, biases and scalars keep their constructor values (MODEL.md)."""
+    cfg = model.cfg
+    sigma = cfg.init_std if getattr(cfg, "init_std", 0) else math.sqrt(2 / (5 * cfg.d_model))
+    generator = torch.Generator().manual_seed(seed)
+    params = dict(model.named_parameters())
+    for name in init_order(model):
+        if name == "lm_head":
+            std = 1 / math.sqrt(cfg.d_model)
+        elif name.endswith(("attn.wo", "w_down")):
+            std = sigma / math.sqrt(2 * cfg.n_layers)
+        else:
+            std = sigma
+        params[name].copy_(truncated_normal(params[name].shape, std, generator))
+
+
+def write_case(case_dir, model_cfg, train_cfg, batch, seed, jitter=0.4):
+    """Writes case_dir/checkpoint.safetensors and batch.safetensors: a freshly initialised model
+    of model_cfg (a dict), gains and scalars scaled by 1 + jitter·U(-1/2, 1/2) so every
+    parameter matters, and `batch` rows of random tokens and targets of length seq_len."""
+    os.makedirs(case_dir, exist_ok=True)
+    meta = {"format": "squall-checkpoint-1", "step": "0",
+            "model_config": json.dumps(model_cfg), "train_config": json.dumps(train_cfg)}
+    cfg, tc = model_config(meta["model_config"]), train_config(meta["train_config"])
+    resolve_branch_scale(cfg, tc)
+    model = Squall(cfg)
+    initialise(model, seed)
+    generator = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name not in init_order(model):
+                p.mul_(1 + jitter * (torch.rand(p.shape, generator=generator) - 0.5))
+    write_safetensors(f"{case_dir}/checkpoint.safetensors", dict(model.named_parameters()), meta)
+    shape = (batch, cfg.seq_len)
+    write_safetensors(f"{case_dir}/batch.safetensors", {
+        "tokens": torch.randint(cfg.vocab_size, shape, generator=generator, dtype=torch.int32),
+        "targets": torch.randint(cfg.vocab_size, shape, generator=generator, dtype=torch.int32)})
 
 
 def main(argv):
