@@ -51,7 +51,7 @@ public final class Trainer {
         this.refreshEvery = model.cfg.bhytRefreshEvery(train.steps);
         this.trainBatches = corpus.trainBatcher(train.batch, model.T, train.dataSeed);
         this.validationBatches = corpus.validationBatcher(train.batch, model.T);
-        program.register(optimizer.stage);
+        program.register(optimizer.stage());
         program.register(model.refreshConstants);
         backend.load(program);
         refreshConstants();
