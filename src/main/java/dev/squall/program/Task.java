@@ -255,6 +255,120 @@ public sealed interface Task {
         public Buffer[] buffers() { return new Buffer[] {dst}; }
     }
 
+    // ---- mixture of experts (SPEC §6.6, §6.7, §7.1-§7.3; docs/MODEL.md "MoE sublayer") ---------
+
+    /** Top-k selection, gates and mixing weights from router logits (N, E); kind as in {@link Router}. */
+    record RouterForward(Buffer expertIdx, Buffer gates, Buffer weights, Buffer probs, Buffer lse, Buffer logits, int N,
+                         int E, int K, int kind) implements Task {
+        public void runJvm() { Router.forward(expertIdx.i, gates.f, weights.f, probs.f, lse.f, logits.f, N, E, K, kind); }
+        public Buffer[] buffers() { return new Buffer[] {expertIdx, gates, weights, probs, lse, logits}; }
+    }
+
+    /** dlogits (written) from the gradient of the mixing weights. */
+    record RouterBackward(Buffer dlogits, Buffer dweights, Buffer gates, Buffer weights, Buffer probs, Buffer expertIdx,
+                          int N, int E, int K, int kind) implements Task {
+        public void runJvm() {
+            Router.backward(dlogits.f, dweights.f, gates.f, weights.f, probs.f, expertIdx.i, N, E, K, kind);
+        }
+        public Buffer[] buffers() { return new Buffer[] {dlogits, dweights, gates, weights, probs, expertIdx}; }
+    }
+
+    /** Assignments per expert (as floats), the c of the balance loss and the load metrics. */
+    record RouterCounts(Buffer counts, Buffer expertIdx, int N, int K, int E) implements Task {
+        public void runJvm() { RouterLosses.counts(counts.f, expertIdx.i, N, K, E); }
+        public Buffer[] buffers() { return new Buffer[] {counts, expertIdx}; }
+    }
+
+    /** out[slot] = the Switch load-balancing loss with weight gamma. */
+    record BalanceLossForward(Buffer out, int slot, Buffer probs, Buffer counts, int N, int E, int K, float gamma)
+            implements Task {
+        public void runJvm() { RouterLosses.balanceForward(out.f, slot, probs.f, counts.f, N, E, K, gamma); }
+        public Buffer[] buffers() { return new Buffer[] {out, probs, counts}; }
+    }
+
+    /** dlogits += scale * d(balance loss)/dz, counts held constant. */
+    record BalanceLossBackward(Buffer dlogits, Buffer probs, Buffer counts, int N, int E, int K, float gamma, float scale)
+            implements Task {
+        public void runJvm() { RouterLosses.balanceBackward(dlogits.f, probs.f, counts.f, N, E, K, gamma, scale); }
+        public Buffer[] buffers() { return new Buffer[] {dlogits, probs, counts}; }
+    }
+
+    /** out[slot] = beta * mean LSE^2 (beta = 1: the router Z-value metric). */
+    record ZLossForward(Buffer out, int slot, Buffer lse, int N, float beta) implements Task {
+        public void runJvm() { RouterLosses.zForward(out.f, slot, lse.f, N, beta); }
+        public Buffer[] buffers() { return new Buffer[] {out, lse}; }
+    }
+
+    /** dlogits += scale * d(z-loss)/dz. */
+    record ZLossBackward(Buffer dlogits, Buffer probs, Buffer lse, int N, int E, float beta, float scale) implements Task {
+        public void runJvm() { RouterLosses.zBackward(dlogits.f, probs.f, lse.f, N, E, beta, scale); }
+        public Buffer[] buffers() { return new Buffer[] {dlogits, probs, lse}; }
+    }
+
+    /** out[slot] = max/mean of the counts, out[slot + 1] = their coefficient of variation. */
+    record LoadImbalance(Buffer out, int slot, Buffer counts, int E) implements Task {
+        public void runJvm() { RouterLosses.loadImbalance(out.f, slot, counts.f, E); }
+        public Buffer[] buffers() { return new Buffer[] {out, counts}; }
+    }
+
+    /** Stable sort of the N*K (token, slot) pairs by expert: rowSlot, slotRow, offsets (E + 1). */
+    record MoePlan(Buffer rowSlot, Buffer slotRow, Buffer offsets, Buffer expertIdx, int N, int K, int E) implements Task {
+        public void runJvm() { MoeDispatch.plan(rowSlot.i, slotRow.i, offsets.i, expertIdx.i, N, K, E); }
+        public Buffer[] buffers() { return new Buffer[] {rowSlot, slotRow, offsets, expertIdx}; }
+    }
+
+    record MoeGather(Buffer xs, Buffer x, Buffer rowSlot, int N, int K, int C) implements Task {
+        public void runJvm() { MoeDispatch.gather(xs.f, x.f, rowSlot.i, N, K, C); }
+        public Buffer[] buffers() { return new Buffer[] {xs, x, rowSlot}; }
+    }
+
+    record MoeGatherBackward(Buffer dx, Buffer dxs, Buffer slotRow, int N, int K, int C) implements Task {
+        public void runJvm() { MoeDispatch.gatherBackward(dx.f, dxs.f, slotRow.i, N, K, C); }
+        public Buffer[] buffers() { return new Buffer[] {dx, dxs, slotRow}; }
+    }
+
+    record MoeCombine(Buffer y, Buffer ys, Buffer weights, Buffer slotRow, int N, int K, int C) implements Task {
+        public void runJvm() { MoeDispatch.combine(y.f, ys.f, weights.f, slotRow.i, N, K, C); }
+        public Buffer[] buffers() { return new Buffer[] {y, ys, weights, slotRow}; }
+    }
+
+    record MoeCombineBackward(Buffer dys, Buffer dweights, Buffer dy, Buffer ys, Buffer weights, Buffer slotRow, int N,
+                              int K, int C) implements Task {
+        public void runJvm() { MoeDispatch.combineBackward(dys.f, dweights.f, dy.f, ys.f, weights.f, slotRow.i, N, K, C); }
+        public Buffer[] buffers() { return new Buffer[] {dys, dweights, dy, ys, weights, slotRow}; }
+    }
+
+    /** Per-expert matmul over rows sorted by expert (offsets), weight stack (E, OC, C). */
+    record GroupedMatmulForward(Buffer out, Buffer inp, Buffer weight, Buffer offsets, int R, int C, int OC, int E)
+            implements Task {
+        public void runJvm() { GroupedMatmul.forward(out.f, inp.f, weight.f, offsets.i, R, C, OC, E); }
+        public Buffer[] buffers() { return new Buffer[] {out, inp, weight, offsets}; }
+    }
+
+    record GroupedMatmulBackwardInput(Buffer dinp, Buffer dout, Buffer weight, Buffer offsets, int R, int C, int OC, int E)
+            implements Task {
+        public void runJvm() { GroupedMatmul.backwardInput(dinp.f, dout.f, weight.f, offsets.i, R, C, OC, E); }
+        public Buffer[] buffers() { return new Buffer[] {dinp, dout, weight, offsets}; }
+    }
+
+    record GroupedMatmulBackwardWeight(Buffer dweight, Buffer dout, Buffer inp, Buffer offsets, int R, int C, int OC, int E)
+            implements Task {
+        public void runJvm() { GroupedMatmul.backwardWeight(dweight.f, dout.f, inp.f, offsets.i, R, C, OC, E); }
+        public Buffer[] buffers() { return new Buffer[] {dweight, dout, inp, offsets}; }
+    }
+
+    /** out = alpha a + beta b: shared-expert mixing and the residual branch scale. */
+    record MixForward(Buffer out, Buffer a, Buffer b, float alpha, float beta, int n) implements Task {
+        public void runJvm() { Mix.forward(out.f, a.f, b.f, alpha, beta, n); }
+        public Buffer[] buffers() { return new Buffer[] {out, a, b}; }
+    }
+
+    /** da = alpha dout, db = beta dout (written); either may be null. */
+    record MixBackward(Buffer da, Buffer db, Buffer dout, float alpha, float beta, int n) implements Task {
+        public void runJvm() { Mix.backward(f(da), f(db), dout.f, alpha, beta, n); }
+        public Buffer[] buffers() { return new Buffer[] {da, db, dout}; }
+    }
+
     // ---- summaries and the optimizer -----------------------------------------------------------
 
     enum Summary { MEAN, MEAN_SQUARE, RMS, OUTLIER_PERCENT, ADD_SUM_SQUARES }
