@@ -86,8 +86,12 @@ final class Lowering {
             case Task.AdamWUpdate t -> g.add("adamw", t.param().size(), 0, (tg, id) -> tg.task(id,
                     AdamWKernels::update, g.ctx, g.f(t.param()), g.f(t.grad()), g.f(t.m()), g.f(t.v()), g.f(t.hyper()),
                     t.param().size()));
-            default -> throw new UnsupportedOperationException("TornadoVM backend: no device kernel for "
-                    + task.getClass().getSimpleName() + " yet; run this configuration with --backend jvm");
+            default -> {
+                if (!MoeLowering.lower(task, g) && !OptimizerLowering.lower(task, g)) {
+                    throw new UnsupportedOperationException("TornadoVM backend: no device kernel for "
+                            + task.getClass().getSimpleName() + " yet; run this configuration with --backend jvm");
+                }
+            }
         }
     }
 
