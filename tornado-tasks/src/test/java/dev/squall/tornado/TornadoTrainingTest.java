@@ -10,6 +10,7 @@ import dev.squall.model.Placement;
 import dev.squall.program.JvmBackend;
 import dev.squall.tornado.backend.TornadoBackend;
 import dev.squall.tornado.backend.TornadoBackendProvider;
+import dev.squall.train.Checkpoint;
 import dev.squall.train.TrainConfig;
 import dev.squall.train.Trainer;
 import java.io.IOException;
@@ -89,6 +90,29 @@ class TornadoTrainingTest {
                     String.format("%s step %d: jvm %.6f, tornado %.6f", norm, s, jvm[s], tornado[s]));
         }
         assertTrue(tornado[STEPS - 1] < tornado[0] - 0.3, "the loss falls on the device: " + tornado[0] + " -> " + tornado[STEPS - 1]);
+    }
+
+    /**
+     * A checkpoint written from the device and loaded into a second device run mid-way (which
+     * replaces device-resident weights and optimizer state) continues with the same losses.
+     */
+    @Test
+    void checkpointRoundTripOnTheDevice() throws Exception {
+        Path file = dir.resolve("device.safetensors");
+        double[] straight = new double[3], resumed = new double[3];
+        try (TornadoBackend b = device()) {
+            Trainer t = new Trainer(model(NormKind.RMSNORM, 32), train(), b, corpus);
+            for (int s = 0; s < 3; s++) t.trainStep();
+            Checkpoint.save(file, t);
+            for (int s = 0; s < 3; s++) straight[s] = t.trainStep().loss();
+        }
+        try (TornadoBackend b = device()) {
+            Trainer t = new Trainer(model(NormKind.RMSNORM, 32), train(), b, corpus);
+            t.trainStep();   // device state now differs from the checkpoint's
+            Checkpoint.load(file, t);
+            for (int s = 0; s < 3; s++) resumed[s] = t.trainStep().loss();
+        }
+        assertArrayEquals(straight, resumed, 1e-6, "losses after resuming from a device checkpoint");
     }
 
     /** Bytes per step after the first (which uploads everything): the same for a 4x larger model, and small. */

@@ -117,11 +117,12 @@ public final class TornadoBackend implements Backend {
             for (Buffer b : deviceResident) memory.hostToMirror(b);    // the first execution uploads mirrors
             return;
         }
-        // Replacing device-resident state (a checkpoint restored mid-run): bring the rest home, then
-        // start a fresh plan whose first execution uploads everything again.
+        // Replacing device-resident state mid-run (a restored checkpoint, a test's fresh inputs): bring
+        // the rest home, then run the upload graph again, which copies every resident mirror in.
         syncHostFromDevice(deviceResident);
         for (Buffer b : deviceResident) memory.hostToMirror(b);
-        closePlan();
+        last = execute(0, "upload");
+        account(last);
     }
 
     /** Bytes copied host to device and device to host since load, as TornadoVM's profiler and on-demand reads report them. */
@@ -190,10 +191,13 @@ public final class TornadoBackend implements Backend {
         return "kernels " + kinds;
     }
 
-    /** Graph 0: names every device-resident array once, so its first execution allocates and uploads them. */
+    /**
+     * Graph 0: names every device-resident array, so its first execution allocates and uploads them
+     * all; it runs again only when the host replaces device-resident state ({@link #upload}).
+     */
     private TaskGraph uploadGraph() {
         String name = "p" + planCount + "_upload";
-        TaskGraph tg = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, resident);
+        TaskGraph tg = new TaskGraph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, resident);
         List<FloatArray> floats = new ArrayList<>();
         List<IntArray> ints = new ArrayList<>();
         for (Object o : resident) {
