@@ -3,6 +3,7 @@ package dev.squall.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+
 /**
  * The experts' linear layers as one call: rows sorted by expert ({@link MoeDispatch#plan}) each go through
  * their own expert's weight, SPEC §7.4 (the SwiGLU expert's products) inside the MoE sublayer of §6.6/§7.1.
@@ -35,7 +36,7 @@ public final class GroupedMatmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /** Micro-tile and blocking as in {@link Matmul}, measured there on this machine. */
-    private static final int MR = 8, NR = 2 * L, KC = 256, MC = 64, NC = 256;
+    private static final int MR = Matmul.MR, NR = Matmul.NR, KC = Matmul.KC, MC = Matmul.MC, NC = Matmul.NC;
     /** Row panels packed per task: a few, so tiny experts do not make tiny tasks. */
     private static final int PACK_GRAIN = 4;
 
@@ -220,12 +221,12 @@ public final class GroupedMatmul {
                         int aOff = ao[e] + ((i / MR) * K + p0) * MR, rows = Math.min(MR, M - i);
                         int cAt = base + i * nc + j;
                         if (rows == MR && cols == NR) {
-                            microTile(pa, aOff, pb, bOff, kc, c, cAt, nc);
+                            Matmul.microTile(pa, aOff, pb, bOff, kc, c, cAt, nc);
                         } else {
                             // Ragged edge: the same micro-kernel on a zero-padded copy of the tile.
-                            copyTile(edges, edge, c, cAt, nc, rows, cols, true);
-                            microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
-                            copyTile(edges, edge, c, cAt, nc, rows, cols, false);
+                            Matmul.copyTile(edges, edge, NR, c, cAt, nc, rows, cols, true);
+                            Matmul.microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
+                            Matmul.copyTile(edges, edge, NR, c, cAt, nc, rows, cols, false);
                         }
                     }
                 }
@@ -236,53 +237,5 @@ public final class GroupedMatmul {
     private static float[] edgeScratch(int tiles) {
         if (edgeTiles.length < tiles * MR * NR) edgeTiles = new float[tiles * MR * NR];
         return edgeTiles;
-    }
-
-    /** Moves the rows x cols corner of a tile between c and its padded copy (in: c to copy, padding zeroed). */
-    private static void copyTile(float[] tile, int tOff, float[] c, int cOff, int ldc, int rows, int cols, boolean in) {
-        for (int r = 0; r < MR; r++) {
-            for (int j = 0; j < NR; j++) {
-                boolean inside = r < rows && j < cols;
-                if (in) tile[tOff + r * NR + j] = inside ? c[cOff + r * ldc + j] : 0f;
-                else if (inside) c[cOff + r * ldc + j] = tile[tOff + r * NR + j];
-            }
-        }
-    }
-
-    /**
-     * One MR x NR tile of c at cOff (row stride ldc): c += Σ_{k < kc} a[k, r]·b[k, :]. Kept to just the
-     * loop so it compiles at every JIT tier and reliably reaches C2 (see {@link Matmul}).
-     */
-    private static void microTile(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
-        int r1 = cOff + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
-        FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L);
-        FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L);
-        FloatVector c20 = FloatVector.fromArray(S, c, r2), c21 = FloatVector.fromArray(S, c, r2 + L);
-        FloatVector c30 = FloatVector.fromArray(S, c, r3), c31 = FloatVector.fromArray(S, c, r3 + L);
-        FloatVector c40 = FloatVector.fromArray(S, c, r4), c41 = FloatVector.fromArray(S, c, r4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, r5), c51 = FloatVector.fromArray(S, c, r5 + L);
-        FloatVector c60 = FloatVector.fromArray(S, c, r6), c61 = FloatVector.fromArray(S, c, r6 + L);
-        FloatVector c70 = FloatVector.fromArray(S, c, r7), c71 = FloatVector.fromArray(S, c, r7 + L);
-        for (int k = 0; k < kc; k++) {
-            int a = aOff + k * MR, b = bOff + k * NR;
-            FloatVector b0 = FloatVector.fromArray(S, pb, b), b1 = FloatVector.fromArray(S, pb, b + L);
-            FloatVector x;
-            x = FloatVector.broadcast(S, pa[a]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, pa[a + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, pa[a + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, pa[a + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, pa[a + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, pa[a + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, pa[a + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, pa[a + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
-        }
-        c00.intoArray(c, cOff); c01.intoArray(c, cOff + L);
-        c10.intoArray(c, r1); c11.intoArray(c, r1 + L);
-        c20.intoArray(c, r2); c21.intoArray(c, r2 + L);
-        c30.intoArray(c, r3); c31.intoArray(c, r3 + L);
-        c40.intoArray(c, r4); c41.intoArray(c, r4 + L);
-        c50.intoArray(c, r5); c51.intoArray(c, r5 + L);
-        c60.intoArray(c, r6); c61.intoArray(c, r6 + L);
-        c70.intoArray(c, r7); c71.intoArray(c, r7 + L);
     }
 }

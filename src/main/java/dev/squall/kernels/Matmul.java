@@ -197,7 +197,7 @@ public final class Matmul {
     }
 
     /** Moves the rows x cols corner of a tile between c and its padded copy (in: c to copy, padding zeroed). */
-    private static void copyTile(float[] tile, int tOff, int ldt, float[] c, int cOff, int ldc,
+    static void copyTile(float[] tile, int tOff, int ldt, float[] c, int cOff, int ldc,
                                  int rows, int cols, boolean in) {
         for (int r = 0; r < MR; r++) {
             for (int j = 0; j < NR; j++) {
@@ -212,8 +212,9 @@ public final class Matmul {
      * One MR x NR tile of c at cOff (row stride ldc): c += sum_{k < kc} a[k, r] * b[k, :], with a and b
      * packed panels. Deliberately nothing but the loop: a method this size compiles at every JIT tier,
      * so it reliably reaches C2 (a larger one that C1 rejects can stay stuck in slow tier-2 code).
+     * {@link GroupedMatmul} runs its per-expert blocks through the same tile.
      */
-    private static void microTile(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
+    static void microTile(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
         int r1 = cOff + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L);
         FloatVector c10 = FloatVector.fromArray(S, c, r1), c11 = FloatVector.fromArray(S, c, r1 + L);
