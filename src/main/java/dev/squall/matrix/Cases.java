@@ -4,6 +4,10 @@ import static dev.squall.matrix.Fixture.d;
 import static dev.squall.matrix.Fixture.fill;
 
 import dev.squall.kernels.AdamW;
+import dev.squall.kernels.Muon;
+import dev.squall.kernels.NewtonSchulz;
+import dev.squall.kernels.Router;
+import dev.squall.kernels.Sphere;
 import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
 import dev.squall.program.Stage;
@@ -17,7 +21,9 @@ import java.util.List;
 /**
  * Every kernel family of {@link Task}, at one small odd shape close to a real model's: N = 2 x 61
  * tokens of width C = 96; attention B = 2, T = 61, H = 4, Hkv = 2, hd = 24; vocabulary 256, SwiGLU
- * hidden 250, so no size is a multiple of a vector width or work-group size.
+ * hidden 250; MoE E = 7 experts, top-2, expert width 61 (expert 3 empty where the dispatch is
+ * given); Muon and the sphere on (96, 61), (61, 96) and (256, 96) matrices and a (3, 40, 24) stack;
+ * so no size is a multiple of a vector width or work-group size.
  *
  * <p>Backward rows take their saved activations (rstd, lse, ...) from the double reference rounded
  * to float, so a backward is judged on its own, whatever the forward on that device did.
@@ -62,7 +68,16 @@ public final class Cases {
                 new KernelCase("residual", Cases::residual),
                 new KernelCase("summarize", Cases::summarize),
                 new KernelCase("clip_scale", Cases::clipScale),
-                new KernelCase("adamw", Cases::adamW));
+                new KernelCase("adamw", Cases::adamW),
+                new KernelCase("router", Cases::router),
+                new KernelCase("router_losses", Cases::routerLosses),
+                new KernelCase("moe_dispatch", Cases::moeDispatch),
+                new KernelCase("grouped_matmul", Cases::groupedMatmul),
+                new KernelCase("mix", Cases::mix),
+                new KernelCase("muon", Cases::muon),
+                new KernelCase("newton_schulz", Cases::newtonSchulz),
+                new KernelCase("sphere_step", Cases::sphereStep),
+                new KernelCase("sphere_adam", Cases::sphereAdam));
     }
 
     // ---- embedding and head -----------------------------------------------------------------------
@@ -561,5 +576,309 @@ public final class Cases {
                 Expect.delta(p, base, rP, 1e-3, "the change is ~1e-3 of p, so storing p in float alone costs ~3e-5 of it"),
                 Expect.elementwise(m, rM, POINTWISE, "a float moving average: a few roundings"),
                 Expect.elementwise(v, rV, POINTWISE, "a float moving average: a few roundings"))));
+    }
+
+    // ---- mixture of experts -----------------------------------------------------------------------
+
+    /** Routed experts and picks per token of the MoE cases: 7 experts, so no power of two, top-2. */
+    static final int E = 7, K = 2, R = N * K, EXPERT_OC = 61;
+
+    /**
+     * Router logits whose 7 values per row lie at least 0.4 apart (levels 0.6 apart, noise under
+     * 0.1): the top-k selection cannot depend on rounding, so the expert indices must match exactly.
+     * The levels rotate with the row, so every expert is picked by some rows.
+     */
+    static Buffer routerLogits(Fixture f) {
+        Buffer logits = f.random("logits", Role.ACTIVATION, -0.1, 0.1, N, E);
+        for (int n = 0; n < N; n++) {
+            for (int e = 0; e < E; e++) logits.f[n * E + e] += 0.6f * ((3 * n + 5 * e) % E - 3);
+        }
+        return logits;
+    }
+
+    /** K distinct experts per token, never expert 3: the dispatch and the grouped products see an empty expert. */
+    static int[] expertChoices() {
+        int[] idx = new int[R];
+        for (int t = 0; t < N; t++) {
+            int first = (5 * t) % 6, second = (first + 1 + t % 5) % 6;
+            idx[t * K] = first < 3 ? first : first + 1;
+            idx[t * K + 1] = second < 3 ? second : second + 1;
+        }
+        return idx;
+    }
+
+    static List<Probe> router(Fixture f) {
+        Buffer logits = routerLogits(f);
+        List<Probe> probes = new ArrayList<>();
+        String whySoftmax = "a softmax over 7 (or 2) logits: a few ulps per element";
+        for (int kind : new int[] {Router.SOFTMAX_TOPK, Router.TOPK_SOFTMAX, Router.SQRTGATE}) {
+            String k = Router.kindName(kind);
+            Buffer idx = f.writtenInts("expert_idx." + k, Role.ACTIVATION, N, K);
+            Buffer gates = f.written("gates." + k, Role.ACTIVATION, N, K), weights = f.written("weights." + k, Role.ACTIVATION, N, K);
+            Buffer probs = f.written("probs." + k, Role.ACTIVATION, N, E), lse = f.written("lse." + k, Role.ACTIVATION, N);
+            Stage fwd = f.forward("router." + k + ".fwd", new Task.RouterForward(idx, gates, weights, probs, lse, logits, N, E, K, kind));
+            int[] rIdx = new int[R];
+            double[] rGates = new double[R], rWeights = new double[R], rProbs = new double[N * E], rLse = new double[N];
+            RouterRef.forward(rIdx, rGates, rWeights, rProbs, rLse, d(logits), N, E, K, kind);
+
+            Buffer sIdx = f.ints("expert_idx.saved." + k, Role.ACTIVATION, rIdx, N, K);
+            Buffer sGates = fill(f.written("gates.saved." + k, Role.ACTIVATION, N, K), rGates);
+            Buffer sWeights = fill(f.written("weights.saved." + k, Role.ACTIVATION, N, K), rWeights);
+            Buffer sProbs = fill(f.written("probs.saved." + k, Role.ACTIVATION, N, E), rProbs);
+            Buffer dweights = f.random("weights.grad." + k, Role.GRAD, -1, 1, N, K);
+            Buffer dlogits = f.written("logits.grad." + k, Role.GRAD, N, E);
+            Stage bwd = f.backward("router." + k + ".bwd",
+                    new Task.RouterBackward(dlogits, dweights, sGates, sWeights, sProbs, sIdx, N, E, K, kind));
+            double[] rDlogits = new double[N * E];
+            RouterRef.backward(rDlogits, d(dweights), d(sGates), d(sWeights), d(sProbs), rIdx, N, E, K, kind);
+            probes.add(new Probe("router." + k + ".fwd", fwd, List.of(
+                    Expect.exactInts(idx, rIdx, "top-k of logits 0.4 apart: comparisons only, no rounding can reorder them"),
+                    Expect.elementwise(gates, rGates, POINTWISE, whySoftmax),
+                    Expect.elementwise(weights, rWeights, POINTWISE, whySoftmax),
+                    Expect.elementwise(probs, rProbs, POINTWISE, whySoftmax),
+                    Expect.elementwise(lse, rLse, POINTWISE, "max plus the log of a sum of 7 exps"))));
+            probes.add(new Probe("router." + k + ".bwd", bwd, List.of(Expect.elementwise(dlogits, rDlogits, POINTWISE,
+                    "a softmax Jacobian over 2 picks: a few roundings, a - sum(g a) may cancel"))));
+        }
+        return probes;
+    }
+
+    static List<Probe> routerLosses(Fixture f) {
+        Buffer logits = routerLogits(f);
+        int[] rIdx = new int[R];
+        double[] rProbs = new double[N * E], rLse = new double[N];
+        RouterRef.forward(rIdx, new double[R], new double[R], rProbs, rLse, d(logits), N, E, K, Router.SOFTMAX_TOPK);
+        Buffer idx = f.ints("expert_idx", Role.ACTIVATION, rIdx, N, K);
+        Buffer probs = fill(f.written("probs", Role.ACTIVATION, N, E), rProbs), lse = fill(f.written("lse", Role.ACTIVATION, N), rLse);
+        float gamma = 1f, beta = 1f, scale = 0.5f;
+
+        // Slots 0..3 are written (balance, z, max/mean, CV); slot 4 must stay as it was.
+        Buffer counts = f.written("counts", Role.ACTIVATION, E), out = f.random("out", Role.OUTPUT, 1, 2, 5);
+        for (int i = 0; i < 4; i++) out.f[i] = Float.NaN;
+        Stage fwd = f.forward("router_losses.fwd", new Task.RouterCounts(counts, idx, N, K, E),
+                new Task.BalanceLossForward(out, 0, probs, counts, N, E, K, gamma), new Task.ZLossForward(out, 1, lse, N, beta),
+                new Task.LoadImbalance(out, 2, counts, E));
+        double[] rCounts = new double[E], rOut = d(out);
+        RouterLossesRef.counts(rCounts, rIdx, N, K, E);
+        RouterLossesRef.balanceForward(rOut, 0, d(probs), rCounts, N, E, K, gamma);
+        RouterLossesRef.zForward(rOut, 1, d(lse), N, beta);
+        RouterLossesRef.loadImbalance(rOut, 2, rCounts, E);
+
+        // The losses' gradients add to a router gradient of the same size (about 1e-3).
+        Buffer sCounts = fill(f.written("counts.saved", Role.ACTIVATION, E), rCounts);
+        Buffer dBalance = f.random("logits.grad.balance", Role.GRAD, -1e-3, 1e-3, N, E);
+        Buffer dZ = f.random("logits.grad.z", Role.GRAD, -1e-3, 1e-3, N, E);
+        Stage bwd = f.backward("router_losses.bwd", new Task.BalanceLossBackward(dBalance, probs, sCounts, N, E, K, gamma, scale),
+                new Task.ZLossBackward(dZ, probs, lse, N, E, beta, scale));
+        double[] rDBalance = d(dBalance), rDZ = d(dZ);
+        RouterLossesRef.balanceBackward(rDBalance, d(probs), d(sCounts), N, E, K, gamma, scale);
+        RouterLossesRef.zBackward(rDZ, d(probs), d(lse), N, E, beta, scale);
+        String whyGrad = "a few roundings per element, added to an accumulated gradient of the same size";
+        return List.of(
+                new Probe("router_losses.fwd", fwd, List.of(Expect.elementwise(counts, rCounts, EXACT, "a count: integers in float"),
+                        Expect.elementwise(out, rOut, ROUNDING,
+                                "sums over all tokens in double, rounded once to float; slot 4 untouched"))),
+                new Probe("router_losses.bwd", bwd, List.of(Expect.elementwise(dBalance, rDBalance, POINTWISE, whyGrad),
+                        Expect.elementwise(dZ, rDZ, POINTWISE, whyGrad))));
+    }
+
+    static List<Probe> moeDispatch(Fixture f) {
+        int[] choices = expertChoices();
+        Buffer idx = f.ints("expert_idx", Role.ACTIVATION, choices, N, K);
+        Buffer x = f.random("x", Role.ACTIVATION, -1, 1, N, C), ys = f.random("ys", Role.ACTIVATION, -1, 1, R, C);
+        Buffer weights = f.random("weights", Role.ACTIVATION, 0.1, 1, N, K);
+        Buffer rowSlot = f.writtenInts("row_slot", Role.ACTIVATION, R), slotRow = f.writtenInts("slot_row", Role.ACTIVATION, R);
+        Buffer offsets = f.writtenInts("offsets", Role.ACTIVATION, E + 1);
+        Buffer xs = f.written("xs", Role.ACTIVATION, R, C), y = f.written("y", Role.ACTIVATION, N, C);
+        // As the MoE block runs them: the plan, then the gather and the combine read the plan just made.
+        Stage fwd = f.forward("moe_dispatch.fwd", new Task.MoePlan(rowSlot, slotRow, offsets, idx, N, K, E),
+                new Task.MoeGather(xs, x, rowSlot, N, K, C), new Task.MoeCombine(y, ys, weights, slotRow, N, K, C));
+        int[] rRowSlot = new int[R], rSlotRow = new int[R], rOffsets = new int[E + 1];
+        MoeDispatchRef.plan(rRowSlot, rSlotRow, rOffsets, choices, N, K, E);
+        double[] rXs = new double[R * C], rY = new double[N * C];
+        MoeDispatchRef.gather(rXs, d(x), rRowSlot, N, K, C);
+        MoeDispatchRef.combine(rY, d(ys), d(weights), rSlotRow, N, K, C);
+
+        Buffer sSlotRow = f.ints("slot_row.saved", Role.ACTIVATION, rSlotRow, R);
+        Buffer dy = f.random("y.grad", Role.GRAD, -1, 1, N, C), dxs = f.random("xs.grad", Role.GRAD, -1, 1, R, C);
+        Buffer dys = f.written("ys.grad", Role.GRAD, R, C), dweights = f.written("weights.grad", Role.GRAD, N, K);
+        Buffer dx = f.written("x.grad", Role.GRAD, N, C);
+        Stage bwd = f.backward("moe_dispatch.bwd", new Task.MoeCombineBackward(dys, dweights, dy, ys, weights, sSlotRow, N, K, C),
+                new Task.MoeGatherBackward(dx, dxs, sSlotRow, N, K, C));
+        double[] rDys = new double[R * C], rDweights = new double[R], rDx = new double[N * C];
+        MoeDispatchRef.combineBackward(rDys, rDweights, d(dy), d(ys), d(weights), rSlotRow, N, K, C);
+        MoeDispatchRef.gatherBackward(rDx, d(dxs), rSlotRow, N, K, C);
+        String whyPlan = "a stable counting sort: indices, exact";
+        String whyPairs = "sums of a token's 2 slots: one or two roundings";
+        String whyWeighted = "a weighted sum of a token's 2 slots: a sum of two products can cancel";
+        return List.of(
+                new Probe("moe_dispatch.fwd", fwd, List.of(Expect.exactInts(rowSlot, rRowSlot, whyPlan),
+                        Expect.exactInts(slotRow, rSlotRow, whyPlan),
+                        Expect.exactInts(offsets, rOffsets, "prefix counts per expert (expert 3 empty): exact"),
+                        Expect.elementwise(xs, rXs, EXACT, WHY_EXACT), Expect.elementwise(y, rY, POINTWISE, whyWeighted))),
+                new Probe("moe_dispatch.bwd", bwd, List.of(Expect.elementwise(dys, rDys, ROUNDING, "a product: one rounding"),
+                        Expect.elementwise(dweights, rDweights, ROW, "a dot product over 96 features"),
+                        Expect.elementwise(dx, rDx, ROUNDING, whyPairs))));
+    }
+
+    static List<Probe> groupedMatmul(Fixture f) {
+        int[] offs = new int[E + 1];
+        MoeDispatchRef.plan(new int[R], new int[R], offs, expertChoices(), N, K, E);
+        Buffer offsets = f.ints("offsets", Role.ACTIVATION, offs, E + 1);
+        Buffer inp = f.random("inp", Role.ACTIVATION, -1, 1, R, C), w = f.random("w", Role.PARAM, -0.2, 0.2, E, EXPERT_OC, C);
+        Buffer out = f.written("out", Role.ACTIVATION, R, EXPERT_OC);
+        Stage fwd = f.forward("grouped_matmul.fwd", new Task.GroupedMatmulForward(out, inp, w, offsets, R, C, EXPERT_OC, E));
+        double[] rOut = new double[R * EXPERT_OC];
+        GroupedMatmulRef.forward(rOut, d(inp), d(w), offs, R, C, EXPERT_OC, E);
+
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, R, EXPERT_OC), dinp = f.written("inp.grad", Role.GRAD, R, C);
+        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, E, EXPERT_OC, C); // expert 3's slice must keep its base
+        Stage bwd = f.backward("grouped_matmul.bwd", new Task.GroupedMatmulBackwardInput(dinp, dout, w, offsets, R, C, EXPERT_OC, E),
+                new Task.GroupedMatmulBackwardWeight(dw, dout, inp, offsets, R, C, EXPERT_OC, E));
+        double[] rDinp = new double[R * C], rDw = d(dw);
+        GroupedMatmulRef.backwardInput(rDinp, d(dout), d(w), offs, R, C, EXPERT_OC, E);
+        GroupedMatmulRef.backwardWeight(rDw, d(dout), d(inp), offs, R, C, EXPERT_OC, E);
+        return List.of(
+                new Probe("grouped_matmul.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, "a dot product over 96 inputs"))),
+                new Probe("grouped_matmul.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, "a dot product over 61 outputs"),
+                        Expect.normRelative(dw, rDw, SUM, "sums over each expert's rows (up to ~50) into an accumulated gradient"))));
+    }
+
+    static List<Probe> mix(Fixture f) {
+        int n = N * C;
+        float alpha = (float) Math.sqrt(0.7), beta = (float) Math.sqrt(0.3); // sqrtgate's sqrt(1 - p) y + sqrt(p) S(f)
+        Buffer a = f.random("a", Role.ACTIVATION, -1, 1, N, C), b = f.random("b", Role.ACTIVATION, -1, 1, N, C);
+        Buffer out = f.written("out", Role.ACTIVATION, N, C);
+        Stage fwd = f.forward("mix.fwd", new Task.MixForward(out, a, b, alpha, beta, n));
+        double[] rOut = new double[n];
+        MixRef.forward(rOut, d(a), d(b), alpha, beta, n);
+        Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C);
+        Buffer da = f.written("a.grad", Role.GRAD, N, C), db = f.written("b.grad", Role.GRAD, N, C);
+        Buffer daOnly = f.written("a_only.grad", Role.GRAD, N, C);
+        Stage bwd = f.backward("mix.bwd", new Task.MixBackward(da, db, dout, alpha, beta, n),
+                new Task.MixBackward(daOnly, null, dout, alpha, beta, n));
+        double[] rDa = new double[n], rDb = new double[n];
+        MixRef.backward(rDa, rDb, d(dout), alpha, beta, n);
+        return List.of(new Probe("mix.fwd", fwd, List.of(Expect.elementwise(out, rOut, POINTWISE,
+                "a sum of two scaled tensors: a sum of two products can cancel"))),
+                new Probe("mix.bwd", bwd, List.of(Expect.elementwise(da, rDa, ROUNDING, "a product: one rounding"),
+                        Expect.elementwise(db, rDb, ROUNDING, "a product: one rounding"),
+                        Expect.elementwise(daOnly, rDa, ROUNDING, "a product: one rounding (no b gradient wanted)"))));
+    }
+
+    // ---- Muon, Newton-Schulz and the sphere --------------------------------------------------------
+
+    static final String WHY_NS = "NS5: five rounds of three float matmuls (sums of up to 96 terms): ~1e-5 of the norm";
+
+    /** Scratch of NS5 for slices up to {@code slice} floats and Gram matrices up to {@code gram}, as MuonDirections sizes it. */
+    static Buffer[] nsScratch(Fixture f, int slice, int gram) {
+        return new Buffer[] {f.written("ns_x", Role.ACTIVATION, slice), f.written("ns_gram", Role.ACTIVATION, gram),
+                f.written("ns_gram_squared", Role.ACTIVATION, gram), f.written("ns_next", Role.ACTIVATION, slice)};
+    }
+
+    /** One Muon step as MuonOptimizer emits it, on a tall (96, 61) matrix: transposed NS5 and shape factor sqrt(96/61). */
+    static List<Probe> muon(Fixture f) {
+        int rows = C, cols = 61, n = rows * cols;
+        Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, rows, cols), g = f.random("param.grad", Role.GRAD, -1, 1, rows, cols);
+        Buffer mom = f.random("momentum", Role.OPTIMIZER, -0.5, 0.5, rows, cols);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Muon.HYPER_SIZE);
+        Muon.setHyper(hyper.f, 0.02f, 0.95f, 0.1f, 3, 0.8f);
+        Buffer update = f.written("update", Role.ACTIVATION, n), ortho = f.written("ortho", Role.ACTIVATION, n);
+        Buffer[] s = nsScratch(f, n, NewtonSchulz.gramSize(rows, cols));
+        Stage st = f.forward("muon.step", new Task.MuonMomentum(update, mom, g, hyper, n),
+                new Task.NewtonSchulzOrthogonalize(ortho, update, s[0], s[1], s[2], s[3], 1, rows, cols),
+                new Task.MuonUpdate(p, ortho, hyper, n, Muon.shapeFactor(rows, cols)));
+        double[] base = d(p), rP = d(p), rMom = d(mom);
+        MuonRef.step(rP, rMom, d(g), d(hyper), 1, rows, cols);
+        double[] rUpdate = MuonRef.nesterov(d(mom), d(g), d(hyper)), rOrtho = new double[n];
+        NewtonSchulzRef.orthogonalize(rOrtho, rUpdate, 1, rows, cols);
+        return List.of(new Probe("muon.step", st, List.of(
+                Expect.elementwise(update, rUpdate, POINTWISE, "Nesterov: a few float roundings per element"),
+                Expect.elementwise(mom, rMom, POINTWISE, "a float moving average: a few roundings"),
+                Expect.normRelative(ortho, rOrtho, ROW, WHY_NS),
+                Expect.delta(p, base, rP, ROW, "the change carries NS5's float error (~1e-5 of its norm)"))));
+    }
+
+    /** NS5 of a wide matrix and of a tall 3-D stack (each slice its own), sharing scratch as the optimizer does. */
+    static List<Probe> newtonSchulz(Fixture f) {
+        int rows = 24, cols = 61, slices = 3, sRows = 40, sCols = 24;
+        Buffer g = f.random("g", Role.ACTIVATION, -1, 1, rows, cols), gs = f.random("g_stack", Role.ACTIVATION, -1, 1, slices, sRows, sCols);
+        for (int i = sRows * sCols; i < 2 * sRows * sCols; i++) gs.f[i] *= 30; // slices of very different norms
+        Buffer out = f.written("out", Role.ACTIVATION, rows, cols), outStack = f.written("out_stack", Role.ACTIVATION, slices, sRows, sCols);
+        Buffer[] s = nsScratch(f, Math.max(rows * cols, sRows * sCols),
+                Math.max(NewtonSchulz.gramSize(rows, cols), NewtonSchulz.gramSize(sRows, sCols)));
+        Stage st = f.forward("newton_schulz", new Task.NewtonSchulzOrthogonalize(out, g, s[0], s[1], s[2], s[3], 1, rows, cols),
+                new Task.NewtonSchulzOrthogonalize(outStack, gs, s[0], s[1], s[2], s[3], slices, sRows, sCols));
+        double[] rOut = new double[rows * cols], rStack = new double[slices * sRows * sCols];
+        NewtonSchulzRef.orthogonalize(rOut, d(g), 1, rows, cols);
+        NewtonSchulzRef.orthogonalize(rStack, d(gs), slices, sRows, sCols);
+        return List.of(new Probe("newton_schulz", st, List.of(Expect.normRelative(out, rOut, ROW, WHY_NS),
+                Expect.normRelative(outStack, rStack, ROW, WHY_NS + "; every slice has norm ~1 after NS5, whatever its input norm"))));
+    }
+
+    /** The sphere update's tasks in the order HyperPOptimizer adds them. */
+    static Stage sphereTasks(Stage s, Buffer param, Buffer direction, Buffer norms, Buffer hyper, int n) {
+        s.add(new Task.SphereDecay(param, hyper, n));
+        s.add(new Task.SphereSumSquares(norms, Sphere.RADIUS_SQ, param, n));
+        s.add(new Task.SphereSumSquares(norms, Sphere.DIRECTION_SQ, direction, n));
+        s.add(new Task.SphereStep(param, direction, norms, hyper, n));
+        s.add(new Task.SphereSumSquares(norms, Sphere.STEPPED_SQ, param, n));
+        s.add(new Task.SphereRetract(param, norms, n));
+        return s;
+    }
+
+    /** ||W||² after the decay, ||direction||², ||W||² after the step: what the sums of squares write (SPEC §6.2). */
+    static double[] sphereNorms(double[] param, double[] direction, double[] hyper) {
+        double lr = hyper[AdamW.LR], keep = 1 - lr * hyper[AdamW.WEIGHT_DECAY];
+        double[] w = param.clone();
+        for (int i = 0; i < w.length; i++) w[i] *= keep;
+        double radius = SphereRef.norm(w), length = Math.max(SphereRef.norm(direction), 1e-8);
+        for (int i = 0; i < w.length; i++) w[i] -= lr * radius * direction[i] / length;
+        double stepped = SphereRef.norm(w);
+        return new double[] {radius * radius, length * length, stepped * stepped};
+    }
+
+    static final String WHY_SPHERE_NORMS = "squares summed in double, stored in float: one rounding (plus the float inputs')";
+    static final String WHY_SPHERE_STEP = "a relative step of 0.05 then a rescale to the radius: a few roundings of W, ~1e-6 of the change";
+
+    static List<Probe> sphereStep(Fixture f) {
+        int n = 61 * C;
+        Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, 61, C), dir = f.random("direction", Role.ACTIVATION, -1, 1, 61, C);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Muon.HYPER_SIZE);
+        Muon.setHyper(hyper.f, 0.05f, 0.95f, 0.1f, 3, 1f);
+        Buffer norms = f.written("norms", Role.ACTIVATION, Sphere.NORMS_SIZE);
+        Stage st = sphereTasks(f.forward("sphere.step"), p, dir, norms, hyper, n);
+        double[] base = d(p), rP = d(p);
+        SphereRef.sphereStep(rP, d(dir), d(hyper));
+        return List.of(new Probe("sphere.step", st, List.of(
+                Expect.elementwise(norms, sphereNorms(base, d(dir), d(hyper)), ROUNDING, WHY_SPHERE_NORMS),
+                Expect.delta(p, base, rP, POINTWISE, WHY_SPHERE_STEP))));
+    }
+
+    /** Adam on the sphere as HyperP runs it for an untied LM head: Adam's direction, then the sphere update. */
+    static List<Probe> sphereAdam(Fixture f) {
+        int n = V * C;
+        Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, V, C), g = f.random("param.grad", Role.GRAD, -1, 1, V, C);
+        Buffer m = f.random("m", Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v", Role.OPTIMIZER, 0, 0.01, n);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, AdamW.HYPER_SIZE);
+        AdamW.setHyper(hyper.f, 0.05f, 0.9f, 0.95f, 1e-8f, 0f, 3, 0.7f); // HyperP: no weight decay on the head
+        Buffer dir = f.written("direction", Role.ACTIVATION, n), norms = f.written("norms", Role.ACTIVATION, Sphere.NORMS_SIZE);
+        Stage st = f.forward("sphere.adam", new Task.SphereAdamDirection(dir, m, v, g, hyper, n));
+        sphereTasks(st, p, dir, norms, hyper, n);
+        double[] base = d(p), rP = d(p), rM = d(m), rV = d(v), h = d(hyper);
+        SphereRef.adamStep(rP, rM, rV, d(g), h);
+        double t = h[AdamW.STEP];
+        double[] rDir = new double[n];
+        for (int i = 0; i < n; i++) {
+            double mHat = rM[i] / (1 - Math.pow(h[AdamW.BETA1], t)), vHat = rV[i] / (1 - Math.pow(h[AdamW.BETA2], t));
+            rDir[i] = mHat / (Math.sqrt(vHat) + h[AdamW.EPS]);
+        }
+        return List.of(new Probe("sphere.adam", st, List.of(
+                Expect.elementwise(dir, rDir, POINTWISE, "bias-corrected m / sqrt(v): a few roundings and a square root"),
+                Expect.elementwise(m, rM, POINTWISE, "a float moving average: a few roundings"),
+                Expect.elementwise(v, rV, POINTWISE, "a float moving average: a few roundings"),
+                Expect.elementwise(norms, sphereNorms(base, rDir, h), POINTWISE,
+                        WHY_SPHERE_NORMS + ", of a direction a few roundings off"),
+                Expect.delta(p, base, rP, POINTWISE, WHY_SPHERE_STEP))));
     }
 }

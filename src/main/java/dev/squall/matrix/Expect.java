@@ -17,7 +17,9 @@ public record Expect(Buffer buffer, double[] ref, double[] base, Metric metric, 
         /** ||got - ref||_2 / ||ref||_2, for reductions whose rounding scales with their length. */
         NORM_RELATIVE("norm-relative"),
         /** NORM_RELATIVE applied to the change (got - base) against (ref - base). */
-        DELTA("norm-relative on the change");
+        DELTA("norm-relative on the change"),
+        /** The number of elements of an int buffer that differ from the reference: indices and counts match exactly. */
+        MISMATCHES("mismatched elements");
 
         public final String label;
 
@@ -42,15 +44,36 @@ public record Expect(Buffer buffer, double[] ref, double[] base, Metric metric, 
         return new Expect(b, ref, base, Metric.DELTA, tol, why);
     }
 
+    /** An int output (selected experts, a dispatch plan): tolerance 0, judged by {@link Metric#MISMATCHES}. */
+    public static Expect exactInts(Buffer b, int[] ref, String why) {
+        double[] r = new double[ref.length];
+        for (int i = 0; i < ref.length; i++) r[i] = ref[i];
+        return new Expect(b, r, null, Metric.MISMATCHES, 0, why);
+    }
+
+    /** The error of the buffer's contents: its ints for {@link Metric#MISMATCHES}, else its floats. */
+    public double error(Buffer got) {
+        return metric == Metric.MISMATCHES ? mismatches(got.i) : error(got.f);
+    }
+
     /** The error of {@code got} under this metric; infinite when any element is NaN or infinite. */
     public double error(float[] got) {
+        if (metric == Metric.MISMATCHES) throw new IllegalArgumentException(buffer.name + " is compared as ints");
         if (got.length != ref.length) return Double.POSITIVE_INFINITY;
         for (float g : got) if (!Float.isFinite(g)) return Double.POSITIVE_INFINITY;
         return switch (metric) {
             case ELEMENTWISE -> elementwise(got, ref);
             case NORM_RELATIVE -> normRelative(got, ref, null);
             case DELTA -> normRelative(got, ref, base);
+            case MISMATCHES -> throw new AssertionError();
         };
+    }
+
+    private double mismatches(int[] got) {
+        if (got == null || got.length != ref.length) return Double.POSITIVE_INFINITY;
+        int wrong = 0;
+        for (int i = 0; i < got.length; i++) if (got[i] != ref[i]) wrong++;
+        return wrong;
     }
 
     private static double elementwise(float[] got, double[] ref) {

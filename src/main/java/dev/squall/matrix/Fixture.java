@@ -29,6 +29,20 @@ public final class Fixture {
         return b;
     }
 
+    /** An int buffer the stage writes: filled with -1, which no index or offset can be, so a skipped element fails. */
+    public Buffer writtenInts(String name, Role role, int... shape) {
+        Buffer b = program.ints(name, role, shape);
+        Arrays.fill(b.i, -1);
+        return b;
+    }
+
+    /** Int inputs the stage reads, from a reference (a saved plan or selection). */
+    public Buffer ints(String name, Role role, int[] values, int... shape) {
+        Buffer b = program.ints(name, role, shape);
+        System.arraycopy(values, 0, b.i, 0, b.i.length);
+        return b;
+    }
+
     /** A buffer the stage writes: filled with NaN, so an element the kernel skips fails the comparison. */
     public Buffer written(String name, Role role, int... shape) {
         Buffer b = program.floats(name, role, shape);

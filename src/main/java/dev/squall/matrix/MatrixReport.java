@@ -50,6 +50,7 @@ public record MatrixReport(Map<String, String> devices, List<Cell> cells, List<S
         return switch (m) {
             case "norm-relative" -> "norm";
             case "norm-relative on the change" -> "delta";
+            case "mismatched elements" -> "exact";
             default -> "elem";
         };
     }
@@ -136,7 +137,8 @@ public record MatrixReport(Map<String, String> devices, List<Cell> cells, List<S
             for (String s : notRun) sb.append("- ").append(s).append('\n');
         }
         sb.append("\nTolerances (elem: max |got - ref| / (|ref| + 0.1 RMS(ref)); norm: ||got - ref|| / ||ref||; ")
-                .append("delta: norm on the change an in-place update made):\n\n| kernel | output | metric | tolerance | why |\n|---|---|---|---|---|\n");
+                .append("delta: norm on the change an in-place update made; exact: ")
+                .append("the number of int elements that differ):\n\n| kernel | output | metric | tolerance | why |\n|---|---|---|---|---|\n");
         Set<String> seen = new LinkedHashSet<>();
         for (Cell c : cells) {
             for (Cell.Output o : c.outputs()) {

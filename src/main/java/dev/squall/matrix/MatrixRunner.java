@@ -102,7 +102,7 @@ public final class MatrixRunner {
         List<Cell.Output> outputs = new ArrayList<>();
         Cell.Output worst = null;
         for (Expect e : p.expects()) {
-            double err = e.error(e.buffer().f);
+            double err = e.error(e.buffer());
             Cell.Output o = new Cell.Output(e.buffer().name, e.metric().label, e.tol(), err, err <= e.tol(), e.why());
             outputs.add(o);
             if (worst == null || badness(o) > badness(worst)) worst = o;

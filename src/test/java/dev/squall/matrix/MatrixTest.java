@@ -67,6 +67,19 @@ class MatrixTest {
     }
 
     @Test
+    void intOutputsCountMismatches() {
+        var b = dev.squall.program.Buffer.ints("idx", dev.squall.program.Buffer.Role.OUTPUT, 3);
+        Expect e = Expect.exactInts(b, new int[] {2, 0, 5}, "test");
+        b.i[0] = 2;
+        b.i[1] = 1;
+        b.i[2] = -1;
+        assertEquals(2, e.error(b));
+        b.i[1] = 0;
+        b.i[2] = 5;
+        assertEquals(0, e.error(b));
+    }
+
+    @Test
     void stagesAreRegisteredInTheProgram() {
         // A device backend may build its graphs at load() from the program's stage lists.
         for (KernelCase c : Cases.all()) {
