@@ -27,8 +27,17 @@ final class InfoCommand implements Callable<Integer> {
         print(ConfigFields.toMap(options.model));
         System.out.println("train:");
         print(ConfigFields.toMap(options.train));
-        Transformer t = new Transformer(options.model, options.train.batch);
+        Transformer t = new Transformer(options.model.withBranchScaleFor(
+                options.train.optimizer == dev.squall.train.TrainConfig.OptimizerKind.HYPERP), options.train.batch);
         System.out.printf("parameters: %,d%n", t.program.parameterCount());
+        var m = t.cfg;
+        if (m.experts > 0) {
+            System.out.printf("moe: %d of %d blocks, %d experts of hidden %d, %d routed per token%s, router %s;"
+                            + " %,d parameters in total, %,d active per token%n", m.moeBlocks(), m.nLayers, m.experts,
+                    m.expertHiddenSize(), m.routedK(), m.sharedExpert ? " + 1 shared" : "", m.router,
+                    t.program.parameterCount(), t.activeParameterCount());
+        }
+        if (t.branchScale != 1f) System.out.printf("branch_scale: %.4g%n", t.branchScale);
         System.out.printf("step program: %d buffers, %.1f MiB (batch %d x %d tokens)%n", t.program.buffers().size(),
                 t.program.bytes() / 1048576.0, t.B, t.T);
         System.out.printf("flops_per_token: %.3g (forward + backward)%n", t.flopsPerToken());
