@@ -23,12 +23,13 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("  jvm      available: %d threads, Vector API %d-bit (%s)%n", Parallel.THREADS,
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), System.getProperty("java.vm.version"));
         printProviders();
+        // branch_scale as the trainer resolves it (1/sqrt(2L) under hyperp when unset).
+        var model = options.model.withBranchScaleFor(options.train.optimizer == dev.squall.train.TrainConfig.OptimizerKind.HYPERP);
         System.out.println("model:");
-        print(ConfigFields.toMap(options.model));
+        print(ConfigFields.toMap(model));
         System.out.println("train:");
         print(ConfigFields.toMap(options.train));
-        Transformer t = new Transformer(options.model.withBranchScaleFor(
-                options.train.optimizer == dev.squall.train.TrainConfig.OptimizerKind.HYPERP), options.train.batch);
+        Transformer t = new Transformer(model, options.train.batch);
         System.out.printf("parameters: %,d%n", t.program.parameterCount());
         var m = t.cfg;
         if (m.experts > 0) {
