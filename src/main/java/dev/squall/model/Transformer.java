@@ -275,7 +275,7 @@ public final class Transformer {
 
     /** out = x + s·branch: a plain residual add when s = 1, so unscaled models run exactly as before. */
     private void residual(Stage s, Buffer out, Buffer x, Buffer branch) {
-        if (dBranch == null && branchScale == 1f) s.add(new Task.ResidualAdd(out, x, branch, N * C));
+        if (branchScale == 1f) s.add(new Task.ResidualAdd(out, x, branch, N * C));
         else s.add(new Task.MixForward(out, x, branch, 1f, branchScale, N * C));
     }
 

@@ -166,6 +166,44 @@ class MoeModelGradientTest {
         assertTrue(norm > 0, "shared expert has no gradient");
     }
 
+    /**
+     * Accumulation: two micro-batches of the same batch with accum_steps 2 give the gradient of one
+     * with accum_steps 1, router-loss terms included (they carry 1/accum_steps like the cross-entropy).
+     */
+    @Test
+    void routerLossGradientsCarryTheMicroBatchShare() {
+        ModelConfig c = config(RouterKind.TOPK_SOFTMAX, true, Placement.PRE, 1.0, 1);
+        c.auxWeight = 5f; // dominant, so a missing 1/accum_steps would be far outside the tolerance
+        c.zWeight = 0.5f;
+        Transformer t = new Transformer(c, 2);
+        t.initialize();
+        SplittableRandom rng = new SplittableRandom(13);
+        for (int i = 0; i < t.program.tokens.i.length; i++) {
+            t.program.tokens.i[i] = rng.nextInt(c.vocabSize);
+            t.program.targets.i[i] = rng.nextInt(c.vocabSize);
+        }
+        JvmBackend jvm = new JvmBackend();
+        float[] once = routerGradient(t, jvm, 1);
+        float[] twice = routerGradient(t, jvm, 2);
+        double num = 0, den = 0;
+        for (int i = 0; i < once.length; i++) {
+            num += (once[i] - twice[i]) * (once[i] - twice[i]);
+            den += once[i] * once[i];
+        }
+        assertTrue(Math.sqrt(num / den) < 1e-5, "relative difference " + Math.sqrt(num / den));
+    }
+
+    static float[] routerGradient(Transformer t, JvmBackend jvm, int microBatches) {
+        t.buildLoss(microBatches);
+        jvm.run(t.program.zeroGrad);
+        for (int m = 0; m < microBatches; m++) {
+            for (Stage s : t.program.forward) jvm.run(s);
+            jvm.run(t.program.trainLoss);
+            for (Stage s : t.program.backward) jvm.run(s);
+        }
+        return t.program.buffer("layers.0.moe.router.grad").f.clone();
+    }
+
     static Float[] box(float[] a) {
         Float[] b = new Float[a.length];
         for (int i = 0; i < a.length; i++) b[i] = a[i];
