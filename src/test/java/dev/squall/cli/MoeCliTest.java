@@ -49,6 +49,14 @@ class MoeCliTest {
         CliTest.Run plot = CliTest.run("plot", runDir.toString());
         assertEquals(0, plot.code(), plot.err());
         assertTrue(plot.out().contains("moe.png"), plot.out());
+
+        // The checkpoint carries the MoE shape and the resolved branch_scale: eval and generate rebuild it.
+        CliTest.Run eval = CliTest.run("eval", runDir.toString(), "--data", text.toString(), "--batches", "2");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().matches("(?s).*step=4 val_loss=[0-9.]+.*"), eval.out());
+        CliTest.Run gen = CliTest.run("generate", runDir.toString(), "--prompt", "hello", "--max-tokens", "10", "--temperature", "0");
+        assertEquals(0, gen.code(), gen.err());
+        assertTrue(gen.out().startsWith("hello"), gen.out());
     }
 
     @Test
