@@ -23,12 +23,22 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("  jvm      available: %d threads, Vector API %d-bit (%s)%n", Parallel.THREADS,
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), System.getProperty("java.vm.version"));
         printProviders();
+        // branch_scale as the trainer resolves it (1/sqrt(2L) under hyperp when unset).
+        var model = options.model.withBranchScaleFor(options.train.optimizer == dev.squall.train.TrainConfig.OptimizerKind.HYPERP);
         System.out.println("model:");
-        print(ConfigFields.toMap(options.model));
+        print(ConfigFields.toMap(model));
         System.out.println("train:");
         print(ConfigFields.toMap(options.train));
-        Transformer t = new Transformer(options.model, options.train.batch);
+        Transformer t = new Transformer(model, options.train.batch);
         System.out.printf("parameters: %,d%n", t.program.parameterCount());
+        var m = t.cfg;
+        if (m.experts > 0) {
+            System.out.printf("moe: %d of %d blocks, %d experts of hidden %d, %d routed per token%s, router %s;"
+                            + " %,d parameters in total, %,d active per token%n", m.moeBlocks(), m.nLayers, m.experts,
+                    m.expertHiddenSize(), m.routedK(), m.sharedExpert ? " + 1 shared" : "", m.router,
+                    t.program.parameterCount(), t.activeParameterCount());
+        }
+        if (t.branchScale != 1f) System.out.printf("branch_scale: %.4g%n", t.branchScale);
         System.out.printf("step program: %d buffers, %.1f MiB (batch %d x %d tokens)%n", t.program.buffers().size(),
                 t.program.bytes() / 1048576.0, t.B, t.T);
         System.out.printf("flops_per_token: %.3g (forward + backward)%n", t.flopsPerToken());

@@ -34,6 +34,29 @@ final class ModelOptions {
     @Option(names = "--attn-norm", paramLabel = "KIND", description = "none | qk | qkv (per-head RMSNorm before RoPE).")
     String attnNorm;
 
+    @Option(names = "--experts", paramLabel = "E",
+            description = "Routed experts per MoE block (0 = dense FFNs, the default); see docs/MODEL.md \"MoE sublayer\".")
+    Integer experts;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Experts per token, the shared expert counted (default 2).")
+    Integer topK;
+
+    @Option(names = "--router", paramLabel = "KIND",
+            description = "softmax-topk (OLMoE, default) | topk-softmax | sqrtgate (HyperP's SqrtGate).")
+    String router;
+
+    @Option(names = "--shared-expert", description = "Add one always-active expert to every MoE block.")
+    Boolean sharedExpert;
+
+    @Option(names = "--moe-every", paramLabel = "N", description = "Every N-th block is an MoE block (default 1: all).")
+    Integer moeEvery;
+
+    @Option(names = "--aux-weight", paramLabel = "W", description = "Switch load-balancing loss weight (default 0.01).")
+    Double auxWeight;
+
+    @Option(names = "--z-weight", paramLabel = "W", description = "Router z-loss weight (default 0: logged only).")
+    Double zWeight;
+
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial weights.")
     Long seed;
 
@@ -82,6 +105,13 @@ final class ModelOptions {
         if (norm != null) ConfigFields.set(model, "norm", norm);
         if (placement != null) ConfigFields.set(model, "placement", placement);
         if (attnNorm != null) ConfigFields.set(model, "attn_norm", attnNorm);
+        if (experts != null) model.experts = experts;
+        if (topK != null) model.topK = topK;
+        if (router != null) ConfigFields.set(model, "router", router);
+        if (sharedExpert != null) model.sharedExpert = sharedExpert;
+        if (moeEvery != null) model.moeEvery = moeEvery;
+        if (auxWeight != null) model.auxWeight = auxWeight.floatValue();
+        if (zWeight != null) model.zWeight = zWeight.floatValue();
         if (seed != null) model.seed = seed;
         if (steps != null) train.steps = steps;
         if (batch != null) train.batch = batch;

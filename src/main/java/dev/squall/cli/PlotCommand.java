@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "plot", mixinStandardHelpOptions = true,
         description = "Draw a run's metrics as PNG: loss.png (train and validation loss), "
-                + "grad_norm.png, lr.png and stability.png (per-layer hidden RMS, attention Z, outliers).")
+                + "grad_norm.png, lr.png, stability.png and attention_z.png (per-layer hidden RMS, attention Z), "
+                + "and for MoE runs moe.png (expert load imbalance, router Z, aux_loss and z_loss).")
 final class PlotCommand implements Callable<Integer> {
     @Parameters(paramLabel = "RUN_DIR", description = "A directory written by squall train.")
     Path runDir;
@@ -61,7 +62,39 @@ final class PlotCommand implements Callable<Integer> {
         z.save(zp, 900, 540);
         written.add(st);
         written.add(zp);
+        if (rows.stream().anyMatch(r -> r.containsKey("aux_loss"))) written.add(plotMoe(rows, runDir.resolve("moe.png")));
         return written;
+    }
+
+    /**
+     * MoE runs: one PNG of three panels against step: expert load imbalance (max/mean of the counts)
+     * per MoE block, router Z-value per block (SPEC §6.8), and the weighted router losses.
+     */
+    static Path plotMoe(List<Map<String, Object>> rows, Path file) throws IOException {
+        LinePlot imbalance = new LinePlot("Expert load imbalance per MoE block (max / mean of assignments)", "step", "max/mean");
+        LinePlot routerZ = new LinePlot("Router Z-value per MoE block (mean logsumexp^2)", "step", "Z");
+        for (int l = 0; ; l++) {
+            if (series(rows, "layer" + l + ".hidden_rms").x.length == 0) break;
+            Series im = series(rows, "layer" + l + ".load_max_mean");
+            if (im.x.length == 0) continue;
+            imbalance.series("layer " + l, im.x, im.y);
+            Series z = series(rows, "layer" + l + ".router_z");
+            routerZ.series("layer " + l, z.x, z.y);
+        }
+        Series aux = series(rows, "aux_loss"), zl = series(rows, "z_loss");
+        LinePlot losses = new LinePlot("Router losses (weighted, summed over MoE blocks)", "step", "loss")
+                .series("aux_loss", aux.x, aux.y).series("z_loss", zl.x, zl.y);
+        int w = 900, h = 360;
+        java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(w, 3 * h, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = all.createGraphics();
+        g.drawImage(imbalance.render(w, h), 0, 0, null);
+        g.drawImage(routerZ.render(w, h), 0, h, null);
+        g.drawImage(losses.render(w, h), 0, 2 * h, null);
+        g.dispose();
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        javax.imageio.ImageIO.write(all, "png", tmp.toFile());
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return file;
     }
 
     record Series(double[] x, double[] y) {}

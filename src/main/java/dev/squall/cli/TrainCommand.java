@@ -50,6 +50,12 @@ final class TrainCommand implements Callable<Integer> {
             System.out.printf("model: %s, %,d parameters, %s placement, attention norm %s; backend %s%n",
                     options.model.norm, trainer.program.parameterCount(), options.model.placement,
                     options.model.attnNorm, b.name());
+            if (options.model.experts > 0) {
+                System.out.printf("moe: %d experts, top_k %d, router %s%s, every %d block(s); %,d parameters active per token%n",
+                        options.model.experts, options.model.topK, options.model.router,
+                        options.model.sharedExpert ? " + shared expert" : "", options.model.moeEvery,
+                        trainer.model.activeParameterCount());
+            }
             TrainingRun run = new TrainingRun(trainer, runDir, System.out);
             Thread hook = new Thread(() -> {
                 run.requestStop();

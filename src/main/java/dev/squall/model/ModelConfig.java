@@ -40,6 +40,27 @@ public final class ModelConfig {
     public double initStd = 0;
     public long seed = 1337;
 
+    /** Routed experts per MoE block; 0 keeps every FFN dense (MODEL.md "MoE sublayer"). */
+    public int experts = 0;
+    /** Experts per token, the shared expert counted: K' = top_k - 1 routed with it, top_k without (SPEC §6.6). */
+    public int topK = 2;
+    public RouterKind router = RouterKind.SOFTMAX_TOPK;
+    /** One always-active expert beside the routed ones. */
+    public boolean sharedExpert = false;
+    /** Block l is an MoE block when (l + 1) % moe_every == 0. */
+    public int moeEvery = 1;
+    /** Hidden size of each expert; 0 means max(1, ffn_hidden / top_k), fine-grained (SPEC §6.6). */
+    public int expertHidden = 0;
+    /** Switch load-balancing weight gamma (SPEC §6.7, §7.2) and router z-loss weight beta (SPEC §7.3). */
+    public float auxWeight = 0.01f;
+    public float zWeight = 0f;
+    /**
+     * Each attention and FFN/MoE output is multiplied by this before its residual add (SPEC §6.5).
+     * Null means 1, or 1/sqrt(2L) under the hyperp optimizer: the trainer resolves it (see
+     * {@link #withBranchScaleFor}) and records the number in the run's configuration.
+     */
+    public Double branchScale = null;
+
     public static ModelConfig small() { return new ModelConfig(); }
 
     public static ModelConfig tiny() {
@@ -62,6 +83,34 @@ public final class ModelConfig {
     }
 
     public int headDim() { return dModel / nHeads; }
+
+    /** Is block {@code layer} (0-based) an MoE block? */
+    public boolean isMoeBlock(int layer) { return experts > 0 && (layer + 1) % moeEvery == 0; }
+
+    public int moeBlocks() {
+        int n = 0;
+        for (int l = 0; l < nLayers; l++) if (isMoeBlock(l)) n++;
+        return n;
+    }
+
+    /** K', the routed experts per token. */
+    public int routedK() { return sharedExpert ? topK - 1 : topK; }
+
+    /** Fe, each expert's hidden size. */
+    public int expertHiddenSize() { return expertHidden > 0 ? expertHidden : Math.max(1, ffnHidden / topK); }
+
+    /** The residual branch scale in effect (null counts as 1). */
+    public float effectiveBranchScale() { return branchScale == null ? 1f : branchScale.floatValue(); }
+
+    /**
+     * A copy with {@code branch_scale} resolved: kept when set, else 1/sqrt(2L) when the model is trained
+     * with hyperp (depth-muP, SPEC §6.5) and 1 otherwise.
+     */
+    public ModelConfig withBranchScaleFor(boolean hyperp) {
+        ModelConfig c = copy();
+        if (c.branchScale == null) c.branchScale = hyperp ? 1.0 / Math.sqrt(2.0 * nLayers) : 1.0;
+        return c;
+    }
 
     public boolean usesEmbedScale() { return embedScale != null ? embedScale : norm.isElementwise(); }
 
@@ -101,7 +150,33 @@ public final class ModelConfig {
         if (norm == null) throw new ConfigException("norm: missing; use one of layernorm, rmsnorm, dyt, derf, bhyt, bhyt-star");
         if (placement == null) throw new ConfigException("placement: missing; use pre, post, hybridnorm or hybridnorm-star");
         if (attnNorm == null) throw new ConfigException("attn_norm: missing; use none, qk or qkv");
+        if (branchScale != null && !(branchScale > 0 && Double.isFinite(branchScale))) {
+            throw new ConfigException("branch_scale: must be a positive number (or null for the default), got " + branchScale);
+        }
+        validateMoe();
         return this;
+    }
+
+    private void validateMoe() {
+        if (experts < 0) throw new ConfigException("experts: must be >= 0 (0 = dense FFNs), got " + experts);
+        if (experts == 0) return;
+        if (router == null) throw new ConfigException("router: missing; use softmax-topk, topk-softmax or sqrtgate");
+        if (sharedExpert && topK < 2) {
+            throw new ConfigException("top_k: " + topK + " with shared_expert leaves no routed expert (top_k counts the"
+                    + " shared one); use top_k >= 2 or drop shared_expert");
+        }
+        int k = routedK();
+        if (k < 1 || k > experts) {
+            throw new ConfigException("top_k: " + topK + " gives " + k + " routed experts per token"
+                    + (sharedExpert ? " (one of top_k is the shared expert)" : "") + ", which must be in 1.." + experts
+                    + " (experts); use top_k between " + (sharedExpert ? 2 : 1) + " and " + (experts + (sharedExpert ? 1 : 0)));
+        }
+        if (moeEvery < 1) throw new ConfigException("moe_every: must be >= 1 (1 = every block), got " + moeEvery);
+        if (expertHidden < 0) {
+            throw new ConfigException("expert_hidden: must be >= 0 (0 = ffn_hidden / top_k), got " + expertHidden);
+        }
+        if (!(auxWeight >= 0)) throw new ConfigException("aux_weight: must be >= 0 (0 = no balancing loss), got " + auxWeight);
+        if (!(zWeight >= 0)) throw new ConfigException("z_weight: must be >= 0 (0 = log the router Z only), got " + zWeight);
     }
 
     private static void positive(String field, int value) {

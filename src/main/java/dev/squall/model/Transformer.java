@@ -21,10 +21,16 @@ import java.util.SplittableRandom;
  *   resid[l]            (N, C)    residual stream entering block l; resid[L] leaves the last block
  *   q (N, H*hd); k, v (N, Hkv*hd); lse (B, H, T); gu (N, 2*Hf) gate|up; act (N, Hf); logits (N, V)
  * </pre>
+ *
+ * <p>MoE blocks ({@code experts} > 0, every {@code moe_every}-th block) replace the dense FFN by a
+ * {@link MoeLayer}. With {@code branch_scale} s != 1 every residual add is h = x + s·F(·) (a
+ * {@link Task.MixForward}), and the backward hands s·dh to the sublayer (MODEL.md, blocks).
  */
 public final class Transformer {
     /** Metric slots per layer in {@code program.metrics}. */
     public static final String[] LAYER_METRICS = {"attn_out_rms", "ffn_out_rms", "hidden_rms", "attn_z", "outlier_pct"};
+    /** The router losses summed over MoE blocks: derived on the host from the per-block slots. */
+    public static final String AUX_LOSS = "aux_loss", Z_LOSS = "z_loss";
 
     public final ModelConfig cfg;
     public final int B, T, N, C, V, H, Hkv, hd, Hf, L;
@@ -40,6 +46,14 @@ public final class Transformer {
     final Buffer[] resid;
     final Buffer xf, logits, cos, sin, sub;
     final Buffer dres, dX1, dX2, dTmp, dAtt, dqR, dqRaw, dkR, dkRaw, dvN, dvRaw, dAct, dGu;
+    /** s, the residual branch scale; dBranch = s·dh when s != 1 (null otherwise). */
+    public final float branchScale;
+    final Buffer dBranch;
+    final MoeLayer.Grads moeGrads;
+    /** The MoE blocks' sublayers in block order (empty for a dense model). */
+    final java.util.List<MoeLayer> moeLayers = new java.util.ArrayList<>();
+    /** Index in {@code program.metricNames} of the first metric the host derives (see {@link #metricValues}). */
+    private int derivedFrom;
     /** Recomputes BHyT's c_attn from the current W_V, W_O of every block that uses it. */
     public final Stage refreshConstants = new Stage("refresh_constants");
 
@@ -49,6 +63,8 @@ public final class Transformer {
         final boolean preNorm;
         final NormLayer attnNorm, ffnNorm;
         final Param wq, wk, wv, wo, qNorm, kNorm, vNorm, wGateUp, wDown;
+        /** The MoE sublayer replacing the dense FFN, or null. */
+        final MoeLayer moe;
         final Buffer a, h, f, qRaw, kRaw, vRaw, qN, kN, vN, qR, kR, att, lse, gu, act;
         final Buffer qRstd, kRstd, vRstd, cAttn;
         final Buffer kCache, vCache;
@@ -67,8 +83,17 @@ public final class Transformer {
             qNorm = an.normsQK() ? program.param(p + "attn.q_norm.weight", false, hd) : null;
             kNorm = an.normsQK() ? program.param(p + "attn.k_norm.weight", false, hd) : null;
             vNorm = an.normsV() ? program.param(p + "attn.v_norm.weight", false, hd) : null;
-            wGateUp = program.param(p + "ffn.w_gate_up", true, 2 * Hf, C);
-            wDown = program.param(p + "ffn.w_down", true, C, Hf);
+            if (cfg.isMoeBlock(l)) {
+                int slot = decode ? -1 : L * LAYER_METRICS.length + moeLayers.size() * MoeLayer.METRICS.length;
+                moe = new MoeLayer(program, cfg, l, N, slot, moeGrads);
+                moeLayers.add(moe);
+                wGateUp = null;
+                wDown = null;
+            } else {
+                moe = null;
+                wGateUp = program.param(p + "ffn.w_gate_up", true, 2 * Hf, C);
+                wDown = program.param(p + "ffn.w_down", true, C, Hf);
+            }
 
             a = program.floats(p + "a", Role.ACTIVATION, N, C);
             h = program.floats(p + "h", Role.ACTIVATION, N, C);
@@ -86,8 +111,8 @@ public final class Transformer {
             kR = program.floats(p + "k_rope", Role.ACTIVATION, N, kvDim);
             att = program.floats(p + "att", Role.ACTIVATION, N, qDim);
             lse = program.floats(p + "lse", Role.ACTIVATION, B, H, T);
-            gu = program.floats(p + "gu", Role.ACTIVATION, N, 2 * Hf);
-            act = program.floats(p + "act", Role.ACTIVATION, N, Hf);
+            gu = moe == null ? program.floats(p + "gu", Role.ACTIVATION, N, 2 * Hf) : null;
+            act = moe == null ? program.floats(p + "act", Role.ACTIVATION, N, Hf) : null;
             kCache = decode ? program.floats(p + "k_cache", Role.ACTIVATION, cfg.seqLen, kvDim) : null;
             vCache = decode ? program.floats(p + "v_cache", Role.ACTIVATION, cfg.seqLen, kvDim) : null;
 
@@ -138,8 +163,22 @@ public final class Transformer {
         program.targets = program.ints("targets", Role.INPUT, B, T);
         program.losses = program.floats("losses", Role.ACTIVATION, N);
         program.loss = program.floats("loss", Role.OUTPUT, 1);
-        program.metrics = program.floats("metrics", Role.OUTPUT, L * LAYER_METRICS.length);
+        branchScale = cfg.effectiveBranchScale();
+        int moeBlocks = cfg.moeBlocks();
+        program.metrics = program.floats("metrics", Role.OUTPUT, L * LAYER_METRICS.length + moeBlocks * MoeLayer.METRICS.length);
         for (int l = 0; l < L; l++) for (String m : LAYER_METRICS) program.metricNames.add("layer" + l + "." + m);
+        for (int l = 0; l < L; l++) {
+            if (cfg.isMoeBlock(l)) for (String m : MoeLayer.METRICS) program.metricNames.add("layer" + l + "." + m);
+        }
+        derivedFrom = program.metricNames.size();
+        if (moeBlocks > 0) {
+            program.metricNames.add(AUX_LOSS);
+            program.metricNames.add(Z_LOSS);
+            for (int l = 0; l < L; l++) {
+                if (cfg.isMoeBlock(l)) for (int e = 0; e < cfg.experts; e++) program.metricNames.add("layer" + l + ".expert" + e + "_load");
+            }
+        }
+        moeGrads = moeBlocks > 0 && !decode ? new MoeLayer.Grads(program, cfg, N) : null;
 
         tokEmb = program.param("tok_emb", false, V, C);
         embScale = cfg.usesEmbedScale() ? program.param("emb_scale", false, 1) : null;
@@ -173,12 +212,10 @@ public final class Transformer {
         dvRaw = v ? program.floats("grad.v", Role.ACTIVATION, N, Hkv * hd) : dvN;
         dAct = program.floats("grad.act", Role.ACTIVATION, N, Hf);
         dGu = program.floats("grad.gu", Role.ACTIVATION, N, 2 * Hf);
+        dBranch = branchScale != 1f ? program.floats("grad.branch", Role.ACTIVATION, N, C) : null;
 
         buildForward();
-        if (!decode) {
-            buildLoss(1);
-            buildBackward();
-        }
+        if (!decode) buildLoss(1);
     }
 
     private NormLayer norm(String prefix, float alpha0, float lambda0) {
@@ -214,26 +251,39 @@ public final class Transformer {
         if (y.preNorm) {
             y.attnNorm.forward(s, y.a, x);                 // a = Norm(x)
             attention(s, y, y.a, sub);
-            s.add(new Task.ResidualAdd(y.h, x, sub, N * C)); // h = x + Attn(a)
+            residual(s, y.h, x, sub);                       // h = x + s Attn(a)
             y.ffnNorm.forward(s, y.f, y.h);                 // f = Norm(h)
             ffn(s, y, y.f, sub);
-            s.add(new Task.ResidualAdd(out, y.h, sub, N * C)); // out = h + FFN(f)
+            residual(s, out, y.h, sub);                     // out = h + s FFN(f)
         } else if (cfg.placement == Placement.POST) {
             attention(s, y, x, sub);
-            s.add(new Task.ResidualAdd(y.h, x, sub, N * C)); // h = x + Attn(x)
+            residual(s, y.h, x, sub);                       // h = x + s Attn(x)
             y.attnNorm.forward(s, y.a, y.h);                // a = Norm(h)
             ffn(s, y, y.a, sub);
-            s.add(new Task.ResidualAdd(y.f, y.a, sub, N * C)); // f = a + FFN(a)
+            residual(s, y.f, y.a, sub);                     // f = a + s FFN(a)
             y.ffnNorm.forward(s, out, y.f);                 // out = Norm(f)
         } else {
             attention(s, y, x, sub);
-            s.add(new Task.ResidualAdd(y.h, x, sub, N * C)); // h = x + Attn(x)
+            residual(s, y.h, x, sub);                       // h = x + s Attn(x)
             y.ffnNorm.forward(s, y.f, y.h);                 // f = Norm(h)
             ffn(s, y, y.f, sub);
-            s.add(new Task.ResidualAdd(out, y.f, sub, N * C)); // out = f + FFN(f)
+            residual(s, out, y.f, sub);                     // out = f + s FFN(f)
         }
         metric(s, y, 2, Summary.RMS, out, N * C, 1);
         metric(s, y, 4, Summary.OUTLIER_PERCENT, out, N, C);
+    }
+
+    /** out = x + s·branch: a plain residual add when s = 1, so unscaled models run exactly as before. */
+    private void residual(Stage s, Buffer out, Buffer x, Buffer branch) {
+        if (branchScale == 1f) s.add(new Task.ResidualAdd(out, x, branch, N * C));
+        else s.add(new Task.MixForward(out, x, branch, 1f, branchScale, N * C));
+    }
+
+    /** The gradient a sublayer output receives from dh: dh itself, or s·dh in {@code dBranch}. */
+    private Buffer branchGradient(Stage s, Buffer dh) {
+        if (branchScale == 1f) return dh;
+        s.add(new Task.MixBackward(null, dBranch, dh, 1f, branchScale, N * C));
+        return dBranch;
     }
 
     private void metric(Stage s, Layer y, int which, Summary kind, Buffer x, int n, int c) {
@@ -273,16 +323,24 @@ public final class Transformer {
     public float attentionScale() { return (float) (1.0 / Math.sqrt(hd)); }
 
     private void ffn(Stage s, Layer y, Buffer in, Buffer out) {
-        s.add(new Task.MatmulForward(y.gu, in, y.wGateUp.value(), N, C, 2 * Hf));
-        s.add(new Task.SwiGluForward(y.act, y.gu, N, Hf));
-        s.add(new Task.MatmulForward(out, y.act, y.wDown.value(), N, Hf, C));
+        if (y.moe != null) {
+            y.moe.forward(s, in, out, program.metrics);
+        } else {
+            s.add(new Task.MatmulForward(y.gu, in, y.wGateUp.value(), N, C, 2 * Hf));
+            s.add(new Task.SwiGluForward(y.act, y.gu, N, Hf));
+            s.add(new Task.MatmulForward(out, y.act, y.wDown.value(), N, Hf, C));
+        }
         metric(s, y, 1, Summary.RMS, out, N * C, 1);
     }
 
     // ---- loss and head backward -----------------------------------------------------------------
 
-    /** (Re)builds the loss stages for a step that averages over {@code microBatches} batches. */
+    /**
+     * (Re)builds the loss stages, and the backward stages (the router losses' gradients carry the
+     * micro-batch's share 1/microBatches), for a step that averages over {@code microBatches} batches.
+     */
     public void buildLoss(int microBatches) {
+        lossScale = 1f / microBatches;
         program.trainLoss.tasks.clear();
         program.evalLoss.tasks.clear();
         float scale = 1f / ((float) N * microBatches);
@@ -297,7 +355,12 @@ public final class Transformer {
         Stage e = program.evalLoss;
         e.add(new Task.CrossEntropyLoss(program.losses, null, logits, program.targets, N, V, 0f));
         e.add(new Task.Summarize(Summary.MEAN, program.loss, 0, program.losses, N, 1));
+        program.backward.clear();
+        buildBackward();
     }
+
+    /** d(objective)/d(micro-batch loss): 1/accum_steps, what the router losses' gradients are scaled by. */
+    private float lossScale = 1f;
 
     // ---- backward -------------------------------------------------------------------------------
 
@@ -317,32 +380,36 @@ public final class Transformer {
     private void blockBackward(Stage s, Layer y, Buffer x) {
         int n = N * C;
         if (y.preNorm) {
-            ffnBackward(s, y, dres, y.f, dX1);
+            ffnBackward(s, y, branchGradient(s, dres), y.f, dX1);
             y.ffnNorm.backward(s, dX2, dX1, y.h);
             s.add(new Task.Accumulate(dres, dX2, n));          // dh = dout + J_norm^T dFFN
-            attentionBackward(s, y, dres, y.a, dX1);
+            attentionBackward(s, y, branchGradient(s, dres), y.a, dX1);
             y.attnNorm.backward(s, dX2, dX1, x);
             s.add(new Task.Accumulate(dres, dX2, n));          // dx = dh + J_norm^T dAttn
             Buffer cross = y.ffnNorm.crossGradient();
             if (cross != null) s.add(new Task.Accumulate(dres, cross, n)); // BHyT: through s^2_x
         } else if (cfg.placement == Placement.POST) {
             y.ffnNorm.backward(s, dX1, dres, y.f);               // df
-            ffnBackward(s, y, dX1, y.a, dX2);
+            ffnBackward(s, y, branchGradient(s, dX1), y.a, dX2);
             s.add(new Task.Accumulate(dX1, dX2, n));           // da = df + J_FFN^T df
             y.attnNorm.backward(s, dres, dX1, y.h);             // dh
-            attentionBackward(s, y, dres, x, dX2);
+            attentionBackward(s, y, branchGradient(s, dres), x, dX2);
             s.add(new Task.Accumulate(dres, dX2, n));          // dx = dh + J_attn^T dh
         } else {
-            ffnBackward(s, y, dres, y.f, dX1);
+            ffnBackward(s, y, branchGradient(s, dres), y.f, dX1);
             s.add(new Task.Accumulate(dres, dX1, n));          // df = dout + J_FFN^T dout
             y.ffnNorm.backward(s, dX1, dres, y.h);              // dh
-            attentionBackward(s, y, dX1, x, dX2);
+            attentionBackward(s, y, branchGradient(s, dX1), x, dX2);
             s.add(new Task.ResidualAdd(dres, dX1, dX2, n));     // dx = dh + J_attn^T dh
         }
     }
 
     /** din = J_FFN^T dout (written); weight gradients accumulate. */
     private void ffnBackward(Stage s, Layer y, Buffer dout, Buffer in, Buffer din) {
+        if (y.moe != null) {
+            y.moe.backward(s, dout, in, din, lossScale);
+            return;
+        }
         s.add(new Task.MatmulBackwardInput(dAct, dout, y.wDown.value(), N, Hf, C));
         s.add(new Task.MatmulBackwardWeight(y.wDown.grad(), dout, y.act, N, Hf, C));
         s.add(new Task.SwiGluBackward(dGu, dAct, y.gu, N, Hf));
@@ -398,8 +465,12 @@ public final class Transformer {
             truncatedNormal(rng, y.wo.value().f, outSigma);
             for (Param g : new Param[] {y.qNorm, y.kNorm, y.vNorm}) if (g != null) java.util.Arrays.fill(g.value().f, 1f);
             y.ffnNorm.initialize();
-            truncatedNormal(rng, y.wGateUp.value().f, sigma);
-            truncatedNormal(rng, y.wDown.value().f, outSigma);
+            if (y.moe != null) {
+                y.moe.initialize(rng, sigma, outSigma);
+            } else {
+                truncatedNormal(rng, y.wGateUp.value().f, sigma);
+                truncatedNormal(rng, y.wDown.value().f, outSigma);
+            }
         }
         if (finalNorm != null) finalNorm.initialize();
         if (lmHead != tokEmb) truncatedNormal(rng, lmHead.value().f, 1.0 / Math.sqrt(C));
@@ -423,9 +494,59 @@ public final class Transformer {
 
     public Buffer finalHidden() { return xf; }
 
+    /**
+     * The buffers a step's metrics come from: {@code program.metrics} and each MoE block's expert
+     * counts (E floats each), what a backend downloads before {@link #metricValues}.
+     */
+    public Buffer[] metricBuffers() {
+        Buffer[] out = new Buffer[1 + moeLayers.size()];
+        out[0] = program.metrics;
+        for (int i = 0; i < moeLayers.size(); i++) out[i + 1] = moeLayers.get(i).counts;
+        return out;
+    }
+
+    /**
+     * Every metric named in {@code program.metricNames}, from the downloaded {@link #metricBuffers}:
+     * the device's slots, then (MoE) the router losses summed over blocks and each expert's load
+     * fraction c_e / (N K′). The sublayer RMS slots are scaled by |s| here: the device measures the
+     * branch before its scale, and RMS(s·x) = |s|·RMS(x) (SPEC §6.8 logs it after the scale).
+     */
+    public float[] metricValues() {
+        float[] m = java.util.Arrays.copyOf(program.metrics.f, program.metricNames.size());
+        if (branchScale != 1f) {
+            for (int l = 0; l < L; l++) {
+                m[l * LAYER_METRICS.length] *= Math.abs(branchScale);
+                m[l * LAYER_METRICS.length + 1] *= Math.abs(branchScale);
+            }
+        }
+        if (moeLayers.isEmpty()) return m;
+        int i = derivedFrom;
+        double aux = 0, z = 0;
+        for (MoeLayer moe : moeLayers) {
+            aux += program.metrics.f[moe.metricSlot];
+            z += program.metrics.f[moe.metricSlot + 1];
+        }
+        m[i++] = (float) aux;
+        m[i++] = (float) z;
+        for (MoeLayer moe : moeLayers) {
+            double slots = (double) N * moe.K;
+            for (int e = 0; e < moe.E; e++) m[i++] = (float) (moe.counts.f[e] / slots);
+        }
+        return m;
+    }
+
+    /** Parameters one token uses: the dense ones plus, per MoE block, the router and K′ (+ shared) experts. */
+    public long activeParameterCount() {
+        long n = program.parameterCount();
+        for (MoeLayer moe : moeLayers) n += moe.activeParameters() - moe.totalParameters();
+        return n;
+    }
+
     /** FLOPs of one forward + backward per token: 6 per weight of every matmul plus attention (SPEC-free estimate). */
     public double flopsPerToken() {
-        double matmulWeights = L * ((double) C * H * hd * 2 + 2.0 * C * Hkv * hd + 3.0 * C * Hf) + (double) V * C;
+        double ffnWeights = 0;
+        for (Layer y : layers) ffnWeights += y.moe != null ? y.moe.activeParameters() : 3.0 * C * Hf;
+        double matmulWeights = L * ((double) C * H * hd * 2 + 2.0 * C * Hkv * hd) + ffnWeights + (double) V * C;
         double attention = L * 2.0 * 2.0 * H * hd * T / 2.0; // QK^T and PV, causal half, per token
         return 6 * matmulWeights + 3 * attention;
     }

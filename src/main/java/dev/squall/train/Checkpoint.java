@@ -61,6 +61,8 @@ public final class Checkpoint {
     public static void load(Path file, Trainer t) throws IOException {
         SafeTensors st = SafeTensors.read(file);
         ModelConfig saved = modelConfig(st);
+        // Checkpoints from before branch_scale was recorded ran without one, i.e. with 1.
+        if (saved.branchScale == null) saved.branchScale = 1.0;
         Map<String, Object> want = ConfigFields.toMap(t.model.cfg), have = ConfigFields.toMap(saved);
         for (String key : want.keySet()) {
             if (!java.util.Objects.equals(String.valueOf(want.get(key)), String.valueOf(have.get(key)))) {

@@ -17,11 +17,12 @@ public final class Diverged extends RuntimeException {
 
     static Diverged atLoss(int step, double loss, StepProgram program, Transformer model) {
         float[] m = program.metrics.f;
-        int per = Transformer.LAYER_METRICS.length;
         String where = "the head (final norm, logits or loss)";
         for (int i = 0; i < m.length; i++) {
             if (!Float.isFinite(m[i])) {
-                where = "layer " + (i / per) + " (" + Transformer.LAYER_METRICS[i % per] + " = " + m[i] + ")";
+                String name = program.metricNames.get(i);
+                int dot = name.indexOf('.');
+                where = "layer " + name.substring(5, dot) + " (" + name.substring(dot + 1) + " = " + m[i] + ")";
                 break;
             }
         }

@@ -37,7 +37,10 @@ public final class Trainer {
     public Trainer(ModelConfig modelConfig, TrainConfig trainConfig, Backend backend, ByteCorpus corpus) {
         this.train = trainConfig.validate().copy();
         if (train.optimizer == TrainConfig.OptimizerKind.HYPERP) applyHyperPSchedule();
-        this.model = new Transformer(modelConfig, train.batch);
+        // branch_scale null means 1/sqrt(2L) under hyperp (MODEL.md): resolved here, where both
+        // configurations are known, so the run's config.json and checkpoint record the number.
+        this.model = new Transformer(modelConfig.withBranchScaleFor(train.optimizer == TrainConfig.OptimizerKind.HYPERP),
+                train.batch);
         this.program = model.program;
         this.backend = backend;
         model.buildLoss(train.accumSteps);
@@ -99,10 +102,11 @@ public final class Trainer {
             backend.upload(program.tokens, program.targets);
             for (Stage s : program.forward) backend.run(s);
             backend.run(program.trainLoss);
-            backend.download(program.loss, program.metrics);
+            backend.download(program.loss);
+            backend.download(model.metricBuffers());
             double loss = program.loss.f[0];
             if (!Double.isFinite(loss)) throw Diverged.atLoss(step, loss, program, model);
-            metrics = program.metrics.f.clone();
+            metrics = model.metricValues();
             lossSum += loss;
             for (Stage s : program.backward) backend.run(s);
         }

@@ -73,4 +73,44 @@ class ModelConfigTest {
         ConfigFields.apply(d, ConfigFields.toMap(c), "test");
         assertEquals(ConfigFields.toMap(c).toString(), ConfigFields.toMap(d).toString());
     }
+
+    @Test
+    void moeKeysAreValidatedWithTheFix() {
+        ModelConfig c = ModelConfig.tiny();
+        c.experts = 4;
+        c.topK = 1;
+        c.sharedExpert = true;
+        ConfigException e = assertThrows(ConfigException.class, c::validate);
+        assertTrue(e.getMessage().startsWith("top_k:") && e.getMessage().contains("shared_expert"), e.getMessage());
+        c.topK = 6;
+        e = assertThrows(ConfigException.class, c::validate);
+        assertTrue(e.getMessage().contains("1..4") && e.getMessage().contains("between 2 and 5"), e.getMessage());
+        c.topK = 5;
+        c.validate();
+        c.moeEvery = 0;
+        assertTrue(assertThrows(ConfigException.class, c::validate).getMessage().startsWith("moe_every:"));
+        c.moeEvery = 2;
+        c.auxWeight = -1;
+        assertTrue(assertThrows(ConfigException.class, c::validate).getMessage().startsWith("aux_weight:"));
+        c.auxWeight = 0;
+        c.branchScale = 0.0;
+        assertTrue(assertThrows(ConfigException.class, c::validate).getMessage().startsWith("branch_scale:"));
+    }
+
+    @Test
+    void expertHiddenDefaultsToTheActiveSizeOfOneDenseFfn() {
+        ModelConfig c = ModelConfig.tiny(); // ffn_hidden 176
+        c.experts = 8;
+        c.topK = 3;
+        assertEquals(58, c.expertHiddenSize());
+        c.expertHidden = 40;
+        assertEquals(40, c.expertHiddenSize());
+        c.nLayers = 4;
+        c.moeEvery = 2;
+        assertTrue(!c.isMoeBlock(0) && c.isMoeBlock(1) && !c.isMoeBlock(2) && c.isMoeBlock(3));
+        assertEquals(1.0, c.withBranchScaleFor(false).branchScale);
+        assertEquals(1 / Math.sqrt(8), c.withBranchScaleFor(true).branchScale, 1e-15);
+        c.branchScale = 0.3;
+        assertEquals(0.3, c.withBranchScaleFor(true).branchScale);
+    }
 }

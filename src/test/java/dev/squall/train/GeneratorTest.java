@@ -16,10 +16,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Decoding with the KV cache gives, token by token, the logits of the full causal forward pass. */
 class GeneratorTest {
-    @ParameterizedTest(name = "{0} {1} {2}")
-    @CsvSource({"rmsnorm,pre,none", "bhyt,pre,qk", "derf,post,qkv", "layernorm,hybridnorm-star,qkv"})
-    void cachedDecodingMatchesTheFullForward(String norm, String placement, String attnNorm) {
+    @ParameterizedTest(name = "{0} {1} {2} experts {3} {4} shared {5} s={6}")
+    @CsvSource({"rmsnorm,pre,none,0,softmax-topk,false,1", "bhyt,pre,qk,0,softmax-topk,false,1",
+            "derf,post,qkv,0,softmax-topk,false,1", "layernorm,hybridnorm-star,qkv,0,softmax-topk,false,1",
+            "rmsnorm,pre,qk,4,sqrtgate,true,0.5", "rmsnorm,post,none,4,softmax-topk,false,0.7",
+            "rmsnorm,hybridnorm,qkv,5,topk-softmax,true,1"})
+    void cachedDecodingMatchesTheFullForward(String norm, String placement, String attnNorm, int experts, String router,
+                                             boolean shared, double branchScale) {
         ModelConfig c = TinyRuns.model();
+        c.experts = experts;
+        c.router = dev.squall.model.RouterKind.parse(router);
+        c.sharedExpert = shared;
+        c.topK = shared ? 3 : 2;
+        c.branchScale = branchScale;
         c.norm = NormKind.parse(norm);
         c.placement = Placement.parse(placement);
         c.attnNorm = AttnNorm.parse(attnNorm);
