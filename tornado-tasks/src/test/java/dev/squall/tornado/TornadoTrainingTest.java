@@ -7,6 +7,7 @@ import dev.squall.model.AttnNorm;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
 import dev.squall.model.Placement;
+import dev.squall.model.RouterKind;
 import dev.squall.program.JvmBackend;
 import dev.squall.tornado.backend.TornadoBackend;
 import dev.squall.tornado.backend.TornadoBackendProvider;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -88,6 +90,32 @@ class TornadoTrainingTest {
             assertTrue(Double.isFinite(tornado[s]), "step " + s + " loss is not finite on the device");
             assertEquals(jvm[s], tornado[s], 1e-3 * Math.abs(jvm[s]),
                     String.format("%s step %d: jvm %.6f, tornado %.6f", norm, s, jvm[s], tornado[s]));
+        }
+        assertTrue(tornado[STEPS - 1] < tornado[0] - 0.3, "the loss falls on the device: " + tornado[0] + " -> " + tornado[STEPS - 1]);
+    }
+
+    /** Mixture-of-experts models with each router and optimizer: the same losses on the device as on the JVM. */
+    @ParameterizedTest(name = "{0} shared={1} {2}")
+    @CsvSource({"SOFTMAX_TOPK,false,ADAMW", "TOPK_SOFTMAX,true,MUON", "SQRTGATE,true,HYPERP"})
+    void mixtureOfExpertsMatchesTheJvm(RouterKind router, boolean shared, TrainConfig.OptimizerKind optimizer) {
+        ModelConfig m = model(NormKind.RMSNORM, 32);
+        m.experts = 4;
+        m.topK = shared ? 3 : 2;
+        m.router = router;
+        m.sharedExpert = shared;
+        m.tiedEmbeddings = optimizer != TrainConfig.OptimizerKind.HYPERP;
+        TrainConfig t = train();
+        t.optimizer = optimizer;
+        double[] jvm = new double[STEPS], tornado = new double[STEPS];
+        Trainer a = new Trainer(m, t, new JvmBackend(), corpus);
+        for (int s = 0; s < STEPS; s++) jvm[s] = a.trainStep().loss();
+        try (TornadoBackend b = device()) {
+            Trainer d = new Trainer(m, t, b, corpus);
+            for (int s = 0; s < STEPS; s++) tornado[s] = d.trainStep().loss();
+        }
+        for (int s = 0; s < STEPS; s++) {
+            assertEquals(jvm[s], tornado[s], 1e-3 * Math.abs(jvm[s]),
+                    String.format("%s/%s step %d: jvm %.6f, tornado %.6f", router, optimizer, s, jvm[s], tornado[s]));
         }
         assertTrue(tornado[STEPS - 1] < tornado[0] - 0.3, "the loss falls on the device: " + tornado[0] + " -> " + tornado[STEPS - 1]);
     }

@@ -19,7 +19,6 @@ final class Lowering {
 
     static void lower(Task task, StageGraph g) {
         checkDistinct(task);
-        for (Buffer b : task.buffers()) if (b != null && b.role == Buffer.Role.INPUT) g.input(b);
         switch (task) {
             case Task.EmbeddingForward t -> embeddingForward(t, g);
             case Task.EmbeddingBackward t -> embeddingBackward(t, g);

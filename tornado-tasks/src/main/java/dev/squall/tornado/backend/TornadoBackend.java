@@ -8,8 +8,10 @@ import dev.squall.program.Task;
 import dev.squall.tornado.kernels.TouchKernels;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -23,35 +25,44 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Runs a step program on one TornadoVM device (DESIGN.md, "the step program"). Every stage becomes
- * one TaskGraph of one execution plan; a first graph touches every device-resident buffer so its
- * first execution uploads weights, optimizer state and activations once. From then on the graphs
- * hand the device buffers to each other (see {@link StageGraph}) and a training step moves only
- * token ids, targets and the optimizer's hyperparameters in, and the loss, metrics and gradient
- * norm out, whatever the parameter count.
+ * one TaskGraph (or a few, see {@link StageGraph}) of a single execution plan, and every buffer lives
+ * on the device:
+ * <ul>
+ *   <li>graph 0 names every device array, so its first execution allocates and uploads weights,
+ *       optimizer state, activations and scratch once (and it runs again only if the host replaces
+ *       device state, e.g. a restored checkpoint);</li>
+ *   <li>graph 1 copies in the per-step inputs (token ids, targets, the optimizer's hyperparameter
+ *       arrays, a decoding position) and runs before a stage whenever the host changed them;</li>
+ *   <li>every stage graph consumes all device arrays from whichever graph ran before it and
+ *       persists them for the next, so stages run in any order and nothing else crosses.</li>
+ * </ul>
+ * Downloads read single arrays on demand. So a training step moves the inputs in and the loss,
+ * metrics and gradient norm out, whatever the parameter count.
  *
  * <p>Bailout is off in Squall's launcher and tests ({@code -Dtornado.recover.bailout=False}): a
- * kernel that does not compile for the device is an error naming it, never Java in disguise.
+ * kernel that does not compile for the device is an error naming the stage, never Java in disguise.
  */
 public final class TornadoBackend implements Backend {
+    /**
+     * TornadoVM's per-graph bytecode buffer (4 KiB by default) overflows on graphs that name every
+     * device array; the limit is read once, when TornadoVM first compiles a graph.
+     */
+    static final String BYTECODE_SIZE = "1048576";
+    private static final int UPLOAD_GRAPH = 0, INPUT_GRAPH = 1;
+
     private final TornadoDevice device;
     private final String deviceName;
     private final DeviceMemory memory = new DeviceMemory();
-    private final Map<Stage, Integer> graphOf = new IdentityHashMap<>();
+    private final Map<Stage, int[]> graphsOf = new IdentityHashMap<>();
     private final List<Stage> stages = new ArrayList<>();
-    private StepProgram program;
+    private final List<String> graphStage = new ArrayList<>();
+    private List<Buffer> buffers = List.of(), inputs = List.of();
     private Object[] resident = new Object[0];
-    private List<Buffer> residentBuffers = List.of();
     private TornadoExecutionPlan plan;
     private TornadoExecutionResult last;
-    private boolean uploaded;
+    private boolean inputsChanged;
     private int planCount;
     private long bytesToDevice, bytesToHost, executions;
-
-    /**
-     * TornadoVM's per-graph bytecode buffer (4 KiB by default) overflows on graphs that name every
-     * device-resident buffer; the limit is read once, when TornadoVM first compiles a graph.
-     */
-    static final String BYTECODE_SIZE = "1048576";
 
     public TornadoBackend(TornadoDevice device) {
         if (System.getProperty("tornado.tvm.maxbytecodesize") == null) {
@@ -65,67 +76,54 @@ public final class TornadoBackend implements Backend {
 
     @Override public void load(StepProgram program) {
         closePlan();
-        this.program = program;
         stages.clear();
-        graphOf.clear();
-        residentBuffers = new ArrayList<>();
-        for (Buffer b : program.buffers().values()) if (b.role != Buffer.Role.INPUT) residentBuffers.add(b);
-        resident = residentBuffers.stream().map(memory::of).toArray();
-        for (Buffer b : program.buffers().values()) memory.hostToMirror(b);
-        for (Stage s : program.stages()) register(s);
-        uploaded = false;
+        buffers = new ArrayList<>(program.buffers().values());
+        inputs = buffers.stream().filter(b -> b.role == Buffer.Role.INPUT).toList();
+        for (Buffer b : buffers) memory.hostToMirror(b);
+        for (Stage s : program.stages()) if (!s.tasks.isEmpty() && !stages.contains(s)) stages.add(s);
     }
 
     @Override public void run(Stage stage) {
         if (stage.tasks.isEmpty()) return;
-        if (!graphOf.containsKey(stage)) {
-            // A stage the program did not list: rebuild the plan with it (weights first come home).
-            syncHostFromDevice(List.of());
+        if (plan != null && !graphsOf.containsKey(stage)) {
+            // A stage the program did not list: rebuild the plan with it (device state comes home first).
+            pull(buffers);
             closePlan();
-            register(stage);
         }
+        if (!stages.contains(stage)) stages.add(stage);
         ensurePlan();
-        last = execute(graphOf.get(stage), stage.name);
-        account(last);
+        if (inputsChanged) {
+            execute(INPUT_GRAPH);
+            inputsChanged = false;
+        }
+        for (int g : graphsOf.get(stage)) execute(g);
     }
 
-    @Override public void download(Buffer... buffers) {
-        List<Object> arrays = new ArrayList<>();
-        List<Buffer> wanted = new ArrayList<>();
-        for (Buffer b : buffers) {
-            if (b == null || b.role == Buffer.Role.INPUT) continue;
-            wanted.add(b);
-            arrays.add(memory.of(b));
-        }
-        if (wanted.isEmpty() || last == null) return;   // nothing ran: the host copy is current
-        last.transferToHost(arrays.toArray());
-        for (Buffer b : wanted) {
-            memory.mirrorToHost(b);
-            bytesToHost += b.bytes();
-        }
+    @Override public void download(Buffer... wanted) {
+        List<Buffer> list = new ArrayList<>();
+        for (Buffer b : wanted) if (b != null) list.add(b);
+        pull(list);
     }
 
-    @Override public void upload(Buffer... buffers) {
-        List<Buffer> deviceResident = new ArrayList<>();
-        for (Buffer b : buffers) {
+    @Override public void upload(Buffer... given) {
+        List<Buffer> state = new ArrayList<>();
+        for (Buffer b : given) {
             if (b == null) continue;
-            if (b.role == Buffer.Role.INPUT) memory.hostToMirror(b);   // copied in by the graphs that read it
-            else deviceResident.add(b);
+            memory.hostToMirror(b);
+            if (b.role == Buffer.Role.INPUT) inputsChanged = true;
+            else state.add(b);
         }
-        if (deviceResident.isEmpty()) return;
-        if (!uploaded) {
-            for (Buffer b : deviceResident) memory.hostToMirror(b);    // the first execution uploads mirrors
-            return;
-        }
-        // Replacing device-resident state mid-run (a restored checkpoint, a test's fresh inputs): bring
-        // the rest home, then run the upload graph again, which copies every resident mirror in.
-        syncHostFromDevice(deviceResident);
-        for (Buffer b : deviceResident) memory.hostToMirror(b);
-        last = execute(0, "upload");
-        account(last);
+        if (state.isEmpty() || plan == null) return;   // no plan yet: its first execution uploads the mirrors
+        // Replacing device state mid-run (a restored checkpoint, a test's fresh inputs): bring the
+        // rest home, then run the upload graph again, which copies every mirror in.
+        List<Buffer> rest = new ArrayList<>(buffers);
+        rest.removeAll(state);
+        pull(rest);
+        execute(UPLOAD_GRAPH);
+        inputsChanged = false;
     }
 
-    /** Bytes copied host to device and device to host since load, as TornadoVM's profiler and on-demand reads report them. */
+    /** Bytes copied host to device and device to host since load (TornadoVM's profiler plus on-demand reads). */
     public long bytesToDevice() { return bytesToDevice; }
 
     public long bytesToHost() { return bytesToHost; }
@@ -143,64 +141,69 @@ public final class TornadoBackend implements Backend {
 
     @Override public void close() { closePlan(); }
 
-    private void register(Stage stage) {
-        if (stage.tasks.isEmpty() || graphOf.containsKey(stage)) return;
-        graphOf.put(stage, stages.size() + 1);   // graph 0 is the upload graph
-        stages.add(stage);
-    }
-
     private void ensurePlan() {
         if (plan != null) return;
-        GridScheduler grids = new GridScheduler();
-        List<ImmutableTaskGraph> graphs = new ArrayList<>();
-        graphs.add(uploadGraph().snapshot());
+        List<StageGraph> lowered = new ArrayList<>();
         int k = 0;
         for (Stage s : stages) {
-            StageGraph g = new StageGraph("p" + planCount + "s" + (k++) + "_" + s.name.replaceAll("[^A-Za-z0-9]", "_"),
-                    memory, grids);
+            StageGraph g = new StageGraph("p" + planCount + "s" + (k++) + "_" + s.name.replaceAll("[^A-Za-z0-9]", "_"), memory);
             for (Task t : s.tasks) Lowering.lower(t, g);
-            graphs.add(g.build(resident).snapshot());
+            lowered.add(g);
+        }
+        Set<Object> all = new LinkedHashSet<>();
+        for (Buffer b : buffers) all.add(memory.of(b));
+        for (StageGraph g : lowered) all.addAll(g.scratchArrays());
+        resident = all.toArray();
+
+        GridScheduler grids = new GridScheduler();
+        List<ImmutableTaskGraph> graphs = new ArrayList<>();
+        graphStage.clear();
+        graphs.add(uploadGraph().snapshot());
+        graphStage.add("upload");
+        graphs.add(inputGraph().snapshot());
+        graphStage.add("inputs");
+        graphsOf.clear();
+        for (int i = 0; i < stages.size(); i++) {
+            List<TaskGraph> parts = lowered.get(i).build(resident, grids);
+            int[] indices = new int[parts.size()];
+            for (int p = 0; p < parts.size(); p++) {
+                indices[p] = graphs.size();
+                graphs.add(parts.get(p).snapshot());
+                graphStage.add(stages.get(i).name);
+            }
+            graphsOf.put(stages.get(i), indices);
         }
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device).withGridScheduler(grids).withProfiler(ProfilerMode.SILENT);
         planCount++;
-        last = execute(0, "upload");
-        account(last);
-        uploaded = true;
+        execute(UPLOAD_GRAPH);
+        inputsChanged = false;
     }
 
-    /** Runs one graph; a failure names the stage and the device (bailout is off, so nothing runs as Java instead). */
-    private TornadoExecutionResult execute(int graph, String stageName) {
-        try {
-            return plan.withGraph(graph).execute();
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("TornadoVM failed on stage '" + stageName + "' (" + describe(graph) + ") on "
-                    + deviceName + ": " + e.getMessage() + "; rerun with SQUALL_JAVA_OPTS=-Dtornado.debug=True for "
-                    + "TornadoVM's reason", e);
-        }
-    }
-
-    private String describe(int graph) {
-        if (graph == 0) return "the upload graph";
-        Stage s = stages.get(graph - 1);
-        StringBuilder kinds = new StringBuilder();
-        for (Task t : s.tasks) {
-            String k = t.getClass().getSimpleName();
-            if (kinds.indexOf(k) < 0) kinds.append(kinds.isEmpty() ? "" : ", ").append(k);
-        }
-        return "kernels " + kinds;
-    }
-
-    /**
-     * Graph 0: names every device-resident array, so its first execution allocates and uploads them
-     * all; it runs again only when the host replaces device-resident state ({@link #upload}).
-     */
+    /** Graph 0: uploads every device array (each named by a touch task, so TornadoVM allocates it). */
     private TaskGraph uploadGraph() {
-        String name = "p" + planCount + "_upload";
-        TaskGraph tg = new TaskGraph(name).transferToDevice(DataTransferMode.EVERY_EXECUTION, resident);
+        TaskGraph tg = new TaskGraph("p" + planCount + "_upload").transferToDevice(DataTransferMode.EVERY_EXECUTION, resident);
+        touch(tg, resident);
+        return tg.persistOnDevice(resident);
+    }
+
+    /** Graph 1: copies the per-step inputs in; everything else passes through. */
+    private TaskGraph inputGraph() {
+        Object[] in = inputs.stream().map(memory::of).toArray();
+        Set<Object> others = new LinkedHashSet<>(List.of(resident));
+        others.removeAll(List.of(in));
+        TaskGraph tg = new TaskGraph("p" + planCount + "_inputs").consumeFromDevice(others.toArray());
+        if (in.length > 0) {
+            tg.transferToDevice(DataTransferMode.EVERY_EXECUTION, in);
+            touch(tg, in);
+        }
+        return tg.persistOnDevice(resident);
+    }
+
+    private static void touch(TaskGraph tg, Object[] arrays) {
         List<FloatArray> floats = new ArrayList<>();
         List<IntArray> ints = new ArrayList<>();
-        for (Object o : resident) {
+        for (Object o : arrays) {
             if (o instanceof FloatArray f) floats.add(f);
             else ints.add((IntArray) o);
         }
@@ -208,31 +211,55 @@ public final class TornadoBackend implements Backend {
         for (int start = 0, t = 0; start < floats.size(); start += W, t++) {
             FloatArray[] a = new FloatArray[W];
             for (int j = 0; j < W; j++) a[j] = start + j < floats.size() ? floats.get(start + j) : new FloatArray(1);
-            String id = "touch_f" + t;
-            tg.task(id, TouchKernels::floats, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+            tg.task("touch_f" + t, TouchKernels::floats, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
         }
         for (int start = 0, t = 0; start < ints.size(); start += W, t++) {
             IntArray[] a = new IntArray[W];
             for (int j = 0; j < W; j++) a[j] = start + j < ints.size() ? ints.get(start + j) : new IntArray(1);
-            String id = "touch_i" + t;
-            tg.task(id, TouchKernels::ints, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+            tg.task("touch_i" + t, TouchKernels::ints, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
         }
-        return tg.persistOnDevice(resident);
     }
 
-    /** Copies every device-resident buffer except {@code skip} to the host. */
-    private void syncHostFromDevice(List<Buffer> skip) {
-        if (last == null) return;
-        List<Buffer> pull = new ArrayList<>();
-        for (Buffer b : residentBuffers) if (!skip.contains(b)) pull.add(b);
-        download(pull.toArray(Buffer[]::new));
+    /** Makes the host copies of these buffers current (a no-op before anything ran on the device). */
+    private void pull(List<Buffer> wanted) {
+        if (wanted.isEmpty() || last == null) return;
+        Object[] arrays = wanted.stream().map(memory::of).toArray();
+        last.transferToHost(arrays);
+        for (Buffer b : wanted) {
+            memory.mirrorToHost(b);
+            bytesToHost += b.bytes();
+        }
     }
 
-    private void account(TornadoExecutionResult r) {
+    /** Runs one graph; a failure names the stage, its kernels and the device. */
+    private void execute(int graph) {
+        try {
+            last = plan.withGraph(graph).execute();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("TornadoVM failed on stage '" + graphStage.get(graph) + "' (" + describe(graph)
+                    + ") on " + deviceName + ": " + e.getMessage() + "; rerun with SQUALL_JAVA_OPTS=-Dtornado.debug=True "
+                    + "for TornadoVM's reason", e);
+        }
         executions++;
-        var p = r.getProfilerResult();
+        var p = last.getProfilerResult();
         bytesToDevice += Math.max(0, p.getTotalBytesCopyIn());
         bytesToHost += Math.max(0, p.getTotalBytesCopyOut());
+    }
+
+    private String describe(int graph) {
+        if (graph == UPLOAD_GRAPH || graph == INPUT_GRAPH) return "data transfers";
+        for (Map.Entry<Stage, int[]> e : graphsOf.entrySet()) {
+            for (int g : e.getValue()) {
+                if (g != graph) continue;
+                StringBuilder kinds = new StringBuilder("kernels ");
+                for (Task t : e.getKey().tasks) {
+                    String k = t.getClass().getSimpleName();
+                    if (kinds.indexOf(k) < 0) kinds.append(kinds.length() > 8 ? ", " : "").append(k);
+                }
+                return kinds.toString();
+            }
+        }
+        return "graph " + graph;
     }
 
     private void closePlan() {
@@ -245,7 +272,7 @@ public final class TornadoBackend implements Backend {
         } finally {
             plan = null;
             last = null;
-            uploaded = false;
+            graphsOf.clear();
         }
     }
 }
