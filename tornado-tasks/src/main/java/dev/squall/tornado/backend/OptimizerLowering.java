@@ -35,7 +35,7 @@ final class OptimizerLowering {
                         SphereKernels::sumSquaresInto, g.ctx, g.f(t.norms()), partials, t.slot(), blocks));
             }
             case Task.SphereStep t -> g.add("sphere_step", t.n(), 0, (tg, id) -> tg.task(id,
-                    SphereKernels::step, g.ctx, g.f(t.param()), g.f(t.direction()), g.f(t.norms()), g.f(t.hyper()), t.n()));
+                    SphereKernels::stepAlong, g.ctx, g.f(t.param()), g.f(t.direction()), g.f(t.norms()), g.f(t.hyper()), t.n()));
             case Task.SphereRetract t -> g.add("sphere_retract", t.n(), 0, (tg, id) -> tg.task(id,
                     SphereKernels::retract, g.ctx, g.f(t.param()), g.f(t.norms()), t.n()));
             case Task.SphereAdamDirection t -> g.add("sphere_adam_direction", t.n(), 0, (tg, id) -> tg.task(id,

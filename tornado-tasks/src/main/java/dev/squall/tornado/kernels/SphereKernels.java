@@ -20,7 +20,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *   hyper                   AdamW's or Muon's layout (LR and WEIGHT_DECAY share their indices)
  *   partials                (blocks(n))   sum of squares per block of ELEMS_PER_BLOCK elements
  * Launch:
- *   decay, step, retract, adamDirection   global n (ids >= n do nothing)
+ *   decay, stepAlong, retract, adamDirection   global n (ids >= n do nothing)
  *   sumSquaresPartials                    global blocks(n)   (one work-item per block)
  *   sumSquaresInto                        global 1
  * </pre>
@@ -28,7 +28,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <pre>
  *   W = (1 - lr wd) W                                       decay
  *   R² = ||W||²  -> norms[RADIUS_SQ];  ||O||² -> norms[DIRECTION_SQ]     sumSquaresPartials + sumSquaresInto
- *   W = W - lr R O / max(||O||, 1e-8)                       step
+ *   W = W - lr R O / max(||O||, 1e-8)                       stepAlong
  *   ||W||² -> norms[STEPPED_SQ];  W = W R / max(||W||, 1e-8)            retract
  * </pre>
  *
@@ -85,8 +85,11 @@ public final class SphereKernels {
         }
     }
 
-    /** param -= lr R direction / max(||direction||, 1e-8), R² and ||direction||² from norms. */
-    public static void step(KernelContext ctx, FloatArray param, FloatArray direction, FloatArray norms,
+    /**
+     * param -= lr R direction / max(||direction||, 1e-8), R² and ||direction||² from norms. Not named
+     * {@code step}: the kernel takes its method's name, and OpenCL C has a builtin {@code step}.
+     */
+    public static void stepAlong(KernelContext ctx, FloatArray param, FloatArray direction, FloatArray norms,
                             FloatArray hyper, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
