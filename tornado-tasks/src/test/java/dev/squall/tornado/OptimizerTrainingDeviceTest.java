@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,7 +82,6 @@ class OptimizerTrainingDeviceTest {
      * again and so drops the gradient scale ClipScale wrote into them on the device.
      */
     @Test
-    @Disabled("needs the backend to split a stage over several TaskGraphs (8 KiB task buffer per graph)")
     void hyperPStepsMatchTheJvm() {
         stepsMatchTheJvm(TrainConfig.OptimizerKind.HYPERP);
     }
