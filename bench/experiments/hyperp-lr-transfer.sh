@@ -17,7 +17,7 @@ WIDTHS=${WIDTHS:-"64 256"}
 OPTIMIZERS=${OPTIMIZERS:-"hyperp adamw"}
 # Base rates: HyperP's eta0 (the transfer rule multiplies it by sqrt(B/B0)*sqrt(d0/d)*(T/T0)^-0.32,
 # the same factor at every width), AdamW's peak lr.
-HYPERP_LRS=${HYPERP_LRS:-"0.00125 0.0025 0.005 0.01 0.02 0.04 0.08 0.16"}
+HYPERP_LRS=${HYPERP_LRS:-"0.00125 0.0025 0.005 0.01 0.02 0.04 0.08 0.16 0.32"}
 ADAMW_LRS=${ADAMW_LRS:-"0.00025 0.0005 0.001 0.002 0.004 0.008 0.016 0.032"}
 RUNS=runs/experiments/hyperp-lr-transfer
 RESULTS=bench/experiments/results
@@ -53,7 +53,7 @@ for opt in $OPTIMIZERS; do
       echo "$dir: $(grep -o 'val_loss=[0-9.]*' "$RUNS/$opt-d$width-lr$lr.log" | tail -1) in $(( $(date +%s) - t0 )) s"
     done
   done
-  ./squall compare "${dirs[@]}" --x lr --y val_loss --group d_model --log-x \
+  ./squall compare "${dirs[@]}" --x lr --y val_loss --group d_model --log-x --y-max 3.5 \
       --out "$RESULTS/hyperp-lr-transfer-$opt.png" > "$RUNS/compare-$opt.txt"
   cat "$RUNS/compare-$opt.txt"
   grep '^|' "$RUNS/compare-$opt.txt" > "$RESULTS/hyperp-lr-transfer-$opt.md"

@@ -46,6 +46,11 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--log-x", description = "Logarithmic x axis.")
     boolean logX;
 
+    @Option(names = "--y-max", paramLabel = "V",
+            description = "Leave points above V out of the plot (the title counts them; table and CSV keep them), "
+                    + "so one blown-up run does not flatten the rest.")
+    Double yMax;
+
     @Option(names = "--tail", paramLabel = "F", defaultValue = "0.2",
             description = "Fraction of the last steps a metrics.jsonl key is averaged over (default: ${DEFAULT-VALUE}).")
     double tail;
@@ -73,15 +78,27 @@ final class CompareCommand implements Callable<Integer> {
 
         Path png = out.toAbsolutePath();
         if (png.getParent() != null) Files.createDirectories(png.getParent());
-        LinePlot plot = new LinePlot(yKey + " against " + xKey, xKey, yKey).logX(logX);
-        for (Map.Entry<String, List<Point>> g : groups.entrySet()) {
-            List<Point> ps = g.getValue();
+        int above = 0;
+        List<double[][]> drawn = new ArrayList<>();
+        for (List<Point> ps : groups.values()) {
             double[] x = new double[ps.size()], y = new double[ps.size()];
             for (int i = 0; i < x.length; i++) {
                 x[i] = ps.get(i).x;
                 y[i] = ps.get(i).y;
+                if (yMax != null && y[i] > yMax) {
+                    y[i] = Double.NaN;
+                    above++;
+                }
             }
-            plot.series(groupKey == null ? yKey : groupKey + "=" + g.getKey(), x, y);
+            drawn.add(new double[][] {x, y});
+        }
+        String title = yKey + " against " + xKey
+                + (above > 0 ? " (" + above + (above == 1 ? " point" : " points") + " above " + fmt(yMax) + " not drawn)" : "");
+        LinePlot plot = new LinePlot(title, xKey, yKey).logX(logX).markers(true);
+        int gi = 0;
+        for (String g : groups.keySet()) {
+            double[][] xy = drawn.get(gi++);
+            plot.series(groupKey == null ? yKey : groupKey + "=" + g, xy[0], xy[1]);
         }
         plot.save(png, 900, 540);
         Path csv = png.resolveSibling(png.getFileName().toString().replaceFirst("\\.png$", ".csv"));

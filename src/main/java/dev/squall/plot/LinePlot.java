@@ -58,7 +58,7 @@ public final class LinePlot {
 
     private final String title, xLabel, yLabel;
     private final List<Series> series = new ArrayList<>();
-    private boolean logY, logX;
+    private boolean logY, logX, markers;
 
     public LinePlot(String title, String xLabel, String yLabel) {
         this.title = title == null ? "" : title;
@@ -85,6 +85,12 @@ public final class LinePlot {
     /** Logarithmic x axis (base 10), for sweeps over a geometric grid such as learning rates. */
     public LinePlot logX(boolean logX) {
         this.logX = logX;
+        return this;
+    }
+
+    /** A dot on every point as well as the line: a sweep has few points, and each is a run. */
+    public LinePlot markers(boolean markers) {
+        this.markers = markers;
         return this;
     }
 
@@ -208,6 +214,7 @@ public final class LinePlot {
                 double px = m.px(xAxis(s.x[i])), py = m.py(yAxis(s.y[i]));
                 if (run == 0) path.moveTo(px, py);
                 else path.lineTo(px, py);
+                if (markers) dot(g, px, py, lineWidth * 2);
                 run++;
                 lastX = px;
                 lastY = py;

@@ -97,6 +97,18 @@ class CompareCommandTest {
     }
 
     @Test
+    void yMaxLeavesABlownUpRunOutOfThePlotButNotTheTable() throws Exception {
+        Path ok = fakeRun("ok", 64, 1e-3, "sqrtgate", 2.0, 10), blown = fakeRun("blown", 64, 1e-2, "sqrtgate", 7.5, 10);
+        Path png = dir.resolve("y.png");
+        CliTest.Run r = CliTest.run("compare", ok.toString(), blown.toString(), "--x", "lr", "--y", "val_loss",
+                "--y-max", "3", "--out", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("| 0.01 | 7.5 |"), r.out());
+        assertTrue(Files.readString(dir.resolve("y.csv")).contains(",0.01,7.5\n"));
+        assertTrue(Files.exists(png));
+    }
+
+    @Test
     void badInputIsOneLineNamingIt() throws Exception {
         Path run = fakeRun("run", 64, 1e-3, "sqrtgate", 2.0, 10);
         String png = dir.resolve("x.png").toString();
