@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "squall", mixinStandardHelpOptions = true, version = "squall 0.1.0",
         description = "Train small Llama-style language models on the JVM or, through TornadoVM, on accelerators.",
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, InfoCommand.class,
-                PlotCommand.class, MatrixCommand.class, CommandLine.HelpCommand.class})
+                PlotCommand.class, CompareCommand.class, MatrixCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit codes: 0 success, 1 bad input (message names it), 3 training diverged, 130 interrupted. */
     public static final int BAD_INPUT = 1, DIVERGED = 3;

@@ -58,7 +58,7 @@ public final class LinePlot {
 
     private final String title, xLabel, yLabel;
     private final List<Series> series = new ArrayList<>();
-    private boolean logY;
+    private boolean logY, logX, markers;
 
     public LinePlot(String title, String xLabel, String yLabel) {
         this.title = title == null ? "" : title;
@@ -82,6 +82,18 @@ public final class LinePlot {
         return this;
     }
 
+    /** Logarithmic x axis (base 10), for sweeps over a geometric grid such as learning rates. */
+    public LinePlot logX(boolean logX) {
+        this.logX = logX;
+        return this;
+    }
+
+    /** A dot on every point as well as the line: a sweep has few points, and each is a run. */
+    public LinePlot markers(boolean markers) {
+        this.markers = markers;
+        return this;
+    }
+
     /** Writes the chart as a PNG; atomically, so a viewer never sees a half-written image. */
     public void save(Path file, int width, int height) throws IOException {
         BufferedImage image = render(width, height);
@@ -99,8 +111,12 @@ public final class LinePlot {
     // ---------------------------------------------------------------- rendering
 
     private boolean drawable(double x, double y) {
-        return Double.isFinite(x) && Double.isFinite(y) && (!logY || y > 0);
+        return Double.isFinite(x) && Double.isFinite(y) && (!logY || y > 0) && (!logX || x > 0);
     }
+
+    private double xAxis(double x) { return logX ? Math.log10(x) : x; }
+
+    private double yAxis(double y) { return logY ? Math.log10(y) : y; }
 
     /** Draws the chart into a new RGB image of the given size. */
     public BufferedImage render(int width, int height) {
@@ -137,9 +153,9 @@ public final class LinePlot {
         for (Series s : series) {
             for (int i = 0; i < s.x.length; i++) {
                 if (!drawable(s.x[i], s.y[i])) continue;
-                double y = logY ? Math.log10(s.y[i]) : s.y[i];
-                xMin = Math.min(xMin, s.x[i]);
-                xMax = Math.max(xMax, s.x[i]);
+                double x = xAxis(s.x[i]), y = yAxis(s.y[i]);
+                xMin = Math.min(xMin, x);
+                xMax = Math.max(xMax, x);
                 yMin = Math.min(yMin, y);
                 yMax = Math.max(yMax, y);
             }
@@ -160,7 +176,7 @@ public final class LinePlot {
         int right = Math.round(base * 1.6f);
         int pw = width - left - right, ph = height - top - bottom;
         if (pw < 8 || ph < 8) return; // labels take the whole image: leave it white rather than fail
-        List<Tick> xTicks = linearTicks(xr[0], xr[1], pw / (base * 7));
+        List<Tick> xTicks = logX ? logTicks(xr[0], xr[1], pw) : linearTicks(xr[0], xr[1], pw / (base * 7));
 
         Mapper m = new Mapper(left, top, pw, ph, xr[0], xr[1], yr[0], yr[1]);
 
@@ -171,8 +187,8 @@ public final class LinePlot {
             int py = (int) Math.round(m.py(t.value));
             g.drawLine(left, py, left + pw, py);
         }
-        g.setColor(GRID);
         for (Tick t : xTicks) {
+            g.setColor(t.major ? GRID : MINOR_GRID);
             int px = (int) Math.round(m.px(t.value));
             g.drawLine(px, top, px, top + ph);
         }
@@ -195,9 +211,10 @@ public final class LinePlot {
                     run = 0;
                     continue;
                 }
-                double px = m.px(s.x[i]), py = m.py(logY ? Math.log10(s.y[i]) : s.y[i]);
+                double px = m.px(xAxis(s.x[i])), py = m.py(yAxis(s.y[i]));
                 if (run == 0) path.moveTo(px, py);
                 else path.lineTo(px, py);
+                if (markers) dot(g, px, py, lineWidth * 2);
                 run++;
                 lastX = px;
                 lastY = py;
@@ -223,6 +240,7 @@ public final class LinePlot {
         }
         int lastLabelEnd = Integer.MIN_VALUE;
         for (Tick t : xTicks) {
+            if (!t.major) continue;
             int px = (int) Math.round(m.px(t.value));
             g.setColor(AXIS);
             g.drawLine(px, top + ph, px, top + ph + tickLen);
@@ -281,7 +299,7 @@ public final class LinePlot {
             for (Series s : series) {
                 for (int i = 0; i < s.x.length; i++) {
                     if (drawable(s.x[i], s.y[i])
-                            && box.contains(m.px(s.x[i]), m.py(logY ? Math.log10(s.y[i]) : s.y[i]))) count++;
+                            && box.contains(m.px(xAxis(s.x[i])), m.py(yAxis(s.y[i])))) count++;
                 }
             }
             if (count < bestCount) {

@@ -64,6 +64,23 @@ class LinePlotTest {
     }
 
     @Test
+    void logXGivesEachDecadeTheSameWidth() {
+        // Two flat segments at mid height (clear of the legend), one decade each: equally long on a
+        // log axis, 1:10 on a linear one. Large enough that the line core is the exact colour.
+        double[] low = {1e-3, 1e-2}, high = {1e-2, 1e-1};
+        LinePlot p = new LinePlot("lr sweep", "lr", "loss")
+                .series("low", low, new double[] {1, 1}).series("high", high, new double[] {1, 1})
+                .series("skipped", new double[] {0, -1}, new double[] {1.5, 1.5});
+        BufferedImage log = p.logX(true).render(1200, 800);
+        double ratio = (double) pixelsNear(log, LinePlot.PALETTE[1]) / pixelsNear(log, LinePlot.PALETTE[0]);
+        assertEquals(1.0, ratio, 0.15, "a decade is a decade");
+        BufferedImage lin = new LinePlot("lr sweep", "lr", "loss")
+                .series("low", low, new double[] {1, 1}).series("high", high, new double[] {1, 1}).render(1200, 800);
+        assertTrue(pixelsNear(lin, LinePlot.PALETTE[1]) > 4 * pixelsNear(lin, LinePlot.PALETTE[0]),
+                "on a linear axis the second decade is ten times wider");
+    }
+
+    @Test
     void degenerateSeriesDrawWithoutErrors() throws IOException {
         double nan = Double.NaN;
         LinePlot p = new LinePlot("Edge cases", "x", "y")
