@@ -28,10 +28,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * one TaskGraph (or a few, see {@link StageGraph}) of a single execution plan, and every buffer lives
  * on the device:
  * <ul>
- *   <li>graph 0 names every device array, so its first execution allocates and uploads weights,
- *       optimizer state, activations and scratch once (and it runs again only if the host replaces
- *       device state, e.g. a restored checkpoint);</li>
- *   <li>graph 1 copies in the per-step inputs (token ids, targets, the optimizer's hyperparameter
+ *   <li>the upload graphs name every device array, a slice each, so their first execution allocates
+ *       and uploads weights, optimizer state, activations and scratch once (they run again only if
+ *       the host replaces device state, e.g. a restored checkpoint);</li>
+ *   <li>the input graph copies in the per-step inputs (token ids, targets, the optimizer's hyperparameter
  *       arrays, a decoding position) and runs before a stage whenever the host changed them;</li>
  *   <li>every stage graph consumes all device arrays from whichever graph ran before it and
  *       persists them for the next, so stages run in any order and nothing else crosses.</li>
@@ -48,7 +48,11 @@ public final class TornadoBackend implements Backend {
      * device array; the limit is read once, when TornadoVM first compiles a graph.
      */
     static final String BYTECODE_SIZE = "1048576";
-    private static final int UPLOAD_GRAPH = 0, INPUT_GRAPH = 1;
+    /**
+     * Arrays per upload graph: TornadoVM's graph of one TaskGraph holds at most 1,024 nodes, and an
+     * uploaded array costs a few (object, allocation, copy) plus its share of a touch task.
+     */
+    static final int UPLOAD_ARRAYS = 128;
 
     private final TornadoDevice device;
     private final String deviceName;
@@ -58,6 +62,7 @@ public final class TornadoBackend implements Backend {
     private final List<String> graphStage = new ArrayList<>();
     private List<Buffer> buffers = List.of(), inputs = List.of();
     private Object[] resident = new Object[0];
+    private int uploadGraphs, inputGraph;
     private TornadoExecutionPlan plan;
     private TornadoExecutionResult last;
     private boolean inputsChanged;
@@ -93,7 +98,7 @@ public final class TornadoBackend implements Backend {
         if (!stages.contains(stage)) stages.add(stage);
         ensurePlan();
         if (inputsChanged) {
-            execute(INPUT_GRAPH);
+            execute(inputGraph);
             inputsChanged = false;
         }
         for (int g : graphsOf.get(stage)) execute(g);
@@ -119,8 +124,7 @@ public final class TornadoBackend implements Backend {
         List<Buffer> rest = new ArrayList<>(buffers);
         rest.removeAll(state);
         pull(rest);
-        execute(UPLOAD_GRAPH);
-        inputsChanged = false;
+        uploadAll();
     }
 
     /** Bytes copied host to device and device to host since load (TornadoVM's profiler plus on-demand reads). */
@@ -158,8 +162,12 @@ public final class TornadoBackend implements Backend {
         GridScheduler grids = new GridScheduler();
         List<ImmutableTaskGraph> graphs = new ArrayList<>();
         graphStage.clear();
-        graphs.add(uploadGraph().snapshot());
-        graphStage.add("upload");
+        for (TaskGraph g : uploadGraphs()) {
+            graphs.add(g.snapshot());
+            graphStage.add("upload");
+        }
+        uploadGraphs = graphs.size();
+        inputGraph = graphs.size();
         graphs.add(inputGraph().snapshot());
         graphStage.add("inputs");
         graphsOf.clear();
@@ -176,15 +184,31 @@ public final class TornadoBackend implements Backend {
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device).withGridScheduler(grids).withProfiler(ProfilerMode.SILENT);
         planCount++;
-        execute(UPLOAD_GRAPH);
+        uploadAll();
+    }
+
+    private void uploadAll() {
+        for (int g = 0; g < uploadGraphs; g++) execute(g);
         inputsChanged = false;
     }
 
-    /** Graph 0: uploads every device array (each named by a touch task, so TornadoVM allocates it). */
-    private TaskGraph uploadGraph() {
-        TaskGraph tg = new TaskGraph("p" + planCount + "_upload").transferToDevice(DataTransferMode.EVERY_EXECUTION, resident);
-        touch(tg, resident);
-        return tg.persistOnDevice(resident);
+    /**
+     * Upload graphs: each copies in a slice of the device arrays (named by touch tasks, so TornadoVM
+     * allocates them), takes the slices before it from the previous one and persists them all.
+     */
+    private List<TaskGraph> uploadGraphs() {
+        List<TaskGraph> out = new ArrayList<>();
+        for (int start = 0; start < resident.length; start += UPLOAD_ARRAYS) {
+            Object[] before = java.util.Arrays.copyOfRange(resident, 0, start);
+            Object[] slice = java.util.Arrays.copyOfRange(resident, start, Math.min(resident.length, start + UPLOAD_ARRAYS));
+            Object[] upTo = java.util.Arrays.copyOfRange(resident, 0, start + slice.length);
+            TaskGraph tg = new TaskGraph("p" + planCount + "_upload" + out.size());
+            if (before.length > 0) tg.consumeFromDevice(before);
+            tg.transferToDevice(DataTransferMode.EVERY_EXECUTION, slice);
+            touch(tg, slice);
+            out.add(tg.persistOnDevice(upTo));
+        }
+        return out;
     }
 
     /** Graph 1: copies the per-step inputs in; everything else passes through. */
@@ -247,7 +271,7 @@ public final class TornadoBackend implements Backend {
     }
 
     private String describe(int graph) {
-        if (graph == UPLOAD_GRAPH || graph == INPUT_GRAPH) return "data transfers";
+        if (graph <= inputGraph) return "data transfers";
         for (Map.Entry<Stage, int[]> e : graphsOf.entrySet()) {
             for (int g : e.getValue()) {
                 if (g != graph) continue;
