@@ -30,11 +30,8 @@ public final class AdamWOptimizer implements Optimizer {
         hyperNoDecay = program.floats("optim.hyper.no_decay", Role.INPUT, AdamW.HYPER_SIZE);
         Optimizer.addClipping(stage, program, gradSq, new Buffer[] {hyperDecay, hyperNoDecay}, cfg.gradClip);
         for (Param p : program.params()) {
-            Buffer m = program.floats(p.name() + ".adam_m", Role.OPTIMIZER, p.value().shape);
-            Buffer v = program.floats(p.name() + ".adam_v", Role.OPTIMIZER, p.value().shape);
-            state.add(m);
-            state.add(v);
-            stage.add(new Task.AdamWUpdate(p.value(), p.grad(), m, v, p.decay() ? hyperDecay : hyperNoDecay));
+            Buffer[] mv = Optimizer.adamMoments(program, p, state);
+            stage.add(new Task.AdamWUpdate(p.value(), p.grad(), mv[0], mv[1], p.decay() ? hyperDecay : hyperNoDecay));
         }
     }
 

@@ -45,10 +45,8 @@ public final class HyperPOptimizer implements Optimizer {
                 state.add(directions.addDirection(stage, program, p, hyperMuon));
                 addSphereStep(p.value(), directions.ortho, hyperMuon, n);
             } else {
-                Buffer m = program.floats(p.name() + ".adam_m", Role.OPTIMIZER, p.value().shape);
-                Buffer v = program.floats(p.name() + ".adam_v", Role.OPTIMIZER, p.value().shape);
-                state.add(m);
-                state.add(v);
+                Buffer[] mv = Optimizer.adamMoments(program, p, state);
+                Buffer m = mv[0], v = mv[1];
                 if (p.name().equals("lm_head")) {
                     stage.add(new Task.SphereAdamDirection(directions.ortho, m, v, p.grad(), hyperAdam, n));
                     addSphereStep(p.value(), directions.ortho, hyperAdam, n);

@@ -40,11 +40,8 @@ public final class MuonOptimizer implements Optimizer {
                 stage.add(new Task.MuonUpdate(p.value(), directions.ortho, hyperMuon, p.value().size(),
                         Muon.shapeFactor(d[1], d[2])));
             } else {
-                Buffer m = program.floats(p.name() + ".adam_m", Role.OPTIMIZER, p.value().shape);
-                Buffer v = program.floats(p.name() + ".adam_v", Role.OPTIMIZER, p.value().shape);
-                state.add(m);
-                state.add(v);
-                stage.add(new Task.AdamWUpdate(p.value(), p.grad(), m, v, p.decay() ? hyperDecay : hyperNoDecay));
+                Buffer[] mv = Optimizer.adamMoments(program, p, state);
+                stage.add(new Task.AdamWUpdate(p.value(), p.grad(), mv[0], mv[1], p.decay() ? hyperDecay : hyperNoDecay));
             }
         }
     }

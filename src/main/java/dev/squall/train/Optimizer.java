@@ -45,6 +45,15 @@ public interface Optimizer {
         return p.value().shape.length >= 2 && !p.name().equals("tok_emb") && !p.name().equals("lm_head");
     }
 
+    /** Adam's moments of one tensor ({@code name.adam_m}, {@code name.adam_v}), registered as optimizer state. */
+    static Buffer[] adamMoments(StepProgram program, StepProgram.Param p, List<Buffer> state) {
+        Buffer m = program.floats(p.name() + ".adam_m", Buffer.Role.OPTIMIZER, p.value().shape);
+        Buffer v = program.floats(p.name() + ".adam_v", Buffer.Role.OPTIMIZER, p.value().shape);
+        state.add(m);
+        state.add(v);
+        return new Buffer[] {m, v};
+    }
+
     /** The global-norm clipping prologue every optimizer stage starts with; {@code gradSq} must be an OUTPUT buffer. */
     static void addClipping(Stage stage, StepProgram program, Buffer gradSq, Buffer[] hypers, double gradClip) {
         stage.add(new Task.Zero(gradSq));
