@@ -55,14 +55,7 @@ class ModelGradientTest {
         StepProgram p = t.program;
         JvmBackend jvm = new JvmBackend();
         SplittableRandom rng = new SplittableRandom(7);
-        for (int i = 0; i < p.tokens.i.length; i++) {
-            p.tokens.i[i] = rng.nextInt(c.vocabSize);
-            p.targets.i[i] = rng.nextInt(c.vocabSize);
-        }
-        // Perturb the scalar and gain parameters away from their exact initial values (1, alpha0, ...).
-        for (Param q : p.params()) {
-            if (!q.decay()) for (int i = 0; i < q.value().size(); i++) q.value().f[i] *= (float) (1 + 0.2 * (rng.nextDouble() - 0.5));
-        }
+        randomBatchAndJitter(p, rng, c.vocabSize);
         jvm.run(t.refreshConstants);
         jvm.run(p.zeroGrad);
         double base = loss(t, jvm);
@@ -111,5 +104,19 @@ class ModelGradientTest {
         double s = 0;
         for (float v : a) s += v * v;
         return Math.sqrt(s / a.length);
+    }
+
+    /**
+     * Random tokens and targets, and the scalar and gain parameters moved off their exact initial
+     * values (1, alpha0, ...) so every path carries a gradient well above float noise.
+     */
+    static void randomBatchAndJitter(StepProgram p, SplittableRandom rng, int vocabSize) {
+        for (int i = 0; i < p.tokens.i.length; i++) {
+            p.tokens.i[i] = rng.nextInt(vocabSize);
+            p.targets.i[i] = rng.nextInt(vocabSize);
+        }
+        for (Param q : p.params()) {
+            if (!q.decay()) for (int i = 0; i < q.value().size(); i++) q.value().f[i] *= (float) (1 + 0.2 * (rng.nextDouble() - 0.5));
+        }
     }
 }

@@ -67,13 +67,7 @@ class MoeModelGradientTest {
         StepProgram p = t.program;
         JvmBackend jvm = new JvmBackend();
         SplittableRandom rng = new SplittableRandom(11);
-        for (int i = 0; i < p.tokens.i.length; i++) {
-            p.tokens.i[i] = rng.nextInt(c.vocabSize);
-            p.targets.i[i] = rng.nextInt(c.vocabSize);
-        }
-        for (Param q : p.params()) {
-            if (!q.decay()) for (int i = 0; i < q.value().size(); i++) q.value().f[i] *= (float) (1 + 0.2 * (rng.nextDouble() - 0.5));
-        }
+        ModelGradientTest.randomBatchAndJitter(p, rng, c.vocabSize);
         jvm.run(p.zeroGrad);
         double base = objective(t, jvm);
         int[][] selection = selections(t);
