@@ -70,10 +70,6 @@ final class StageGraph {
         tasks.add(task);
     }
 
-    boolean isEmpty() { return tasks.isEmpty(); }
-
-    int taskCount() { return tasks.size(); }
-
     List<Object> scratchArrays() { return scratch; }
 
     /** The stage's graphs, in run order, each registering its tasks' grids under its own name. */

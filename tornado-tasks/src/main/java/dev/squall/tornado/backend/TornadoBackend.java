@@ -134,9 +134,6 @@ public final class TornadoBackend implements Backend {
 
     public long graphExecutions() { return executions; }
 
-    /** How many execution plans were built (each one compiles its kernels). */
-    public int planCount() { return planCount; }
-
     public void resetCounters() {
         bytesToDevice = 0;
         bytesToHost = 0;
