@@ -67,18 +67,9 @@ class ModelGradientTest {
             // detaches it: finite differences of the forward cannot see that stop-gradient. The
             // kernel test checks this gradient with the detached copy held apart.
             if (norm == NormKind.BHYT && q.name().endsWith("attn_norm.lambda") && t.layers[0].preNorm) continue;
-            float[] w = q.value().f, g = q.grad().f;
-            double[] u = new double[w.length];
-            double analytic = 0, unorm = 0;
-            for (int i = 0; i < w.length; i++) {
-                u[i] = rng.nextDouble() * 2 - 1;
-                unorm += u[i] * u[i];
-            }
-            unorm = Math.sqrt(unorm);
-            for (int i = 0; i < w.length; i++) {
-                u[i] /= unorm;
-                analytic += g[i] * u[i];
-            }
+            float[] w = q.value().f;
+            double[] u = randomUnitDirection(rng, w.length);
+            double analytic = directional(q.grad().f, u);
             float[] saved = w.clone();
             // A unit-norm step of 1e-2 (more for large tensors): float loss noise ~1e-7 stays far below h * |grad|.
             double h = 1e-2 * Math.max(1.0, rms(saved));
@@ -118,5 +109,25 @@ class ModelGradientTest {
         for (Param q : p.params()) {
             if (!q.decay()) for (int i = 0; i < q.value().size(); i++) q.value().f[i] *= (float) (1 + 0.2 * (rng.nextDouble() - 0.5));
         }
+    }
+
+    /** A random direction of unit length: the finite-difference probe of one tensor. */
+    static double[] randomUnitDirection(SplittableRandom rng, int n) {
+        double[] u = new double[n];
+        double norm = 0;
+        for (int i = 0; i < n; i++) {
+            u[i] = rng.nextDouble() * 2 - 1;
+            norm += u[i] * u[i];
+        }
+        norm = Math.sqrt(norm);
+        for (int i = 0; i < n; i++) u[i] /= norm;
+        return u;
+    }
+
+    /** The gradient's component along u (the analytic side of a directional finite difference). */
+    static double directional(float[] grad, double[] u) {
+        double d = 0;
+        for (int i = 0; i < u.length; i++) d += grad[i] * u[i];
+        return d;
     }
 }

@@ -77,18 +77,9 @@ class MoeModelGradientTest {
 
         int checked = 0;
         for (Param q : p.params()) {
-            float[] w = q.value().f, g = q.grad().f;
-            double[] u = new double[w.length];
-            double analytic = 0, unorm = 0;
-            for (int i = 0; i < w.length; i++) {
-                u[i] = rng.nextDouble() * 2 - 1;
-                unorm += u[i] * u[i];
-            }
-            unorm = Math.sqrt(unorm);
-            for (int i = 0; i < w.length; i++) {
-                u[i] /= unorm;
-                analytic += g[i] * u[i];
-            }
+            float[] w = q.value().f;
+            double[] u = ModelGradientTest.randomUnitDirection(rng, w.length);
+            double analytic = ModelGradientTest.directional(q.grad().f, u);
             float[] saved = w.clone();
             double h = 1e-2 * Math.max(1.0, ModelGradientTest.rms(saved));
             Double numeric = null;
