@@ -28,7 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Determinism: each output element is owned by one tile task, and its sum over k runs in KC-long
  * blocks in increasing k, both fixed by the sizes alone. Thread count and scheduling cannot change a
- * bit. The packing buffers are shared grow-only scratch, so the entry points are synchronized.
+ * bit. The packing buffers are grow-only scratch of the calling thread, so concurrent calls from
+ * different threads are safe.
  */
 public final class Matmul {
     private Matmul() {}
@@ -49,16 +50,26 @@ public final class Matmul {
     static final int MC = 64;
     static final int NC = 256;
 
+    /** Side of {@link #gram}'s square tiles: whole micro-tiles both ways (MR divides MC; NR is 2L). */
+    static final int SQUARE_TILE = Math.max(MC, NR);
+
     /** Packing granularity: k-block of a transposing pack, column span of a straight one. */
     private static final int PACK_K = 64, PACK_COLUMNS = 64;
 
-    private static float[] packedA = new float[0];
-    private static float[] packedB = new float[0];
-    /** One zero-padded MR x NR tile per task, for output tiles cut by the edge of c. */
-    private static float[] edgeTiles = new float[0];
+    /**
+     * Grow-only packing scratch, one set per calling thread, so products on different threads
+     * (Newton–Schulz's slices side by side) never share it; steady-state calls allocate nothing.
+     */
+    private static final class Scratch {
+        float[] packedA = new float[0], packedB = new float[0];
+        /** One zero-padded MR x NR tile per task, for output tiles cut by the edge of c. */
+        float[] edgeTiles = new float[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** out = inp·weightᵀ (+ bias). Written. */
-    public static synchronized void forward(float[] out, float[] inp, float[] weight, float[] bias,
+    public static void forward(float[] out, float[] inp, float[] weight, float[] bias,
                                             int N, int C, int OC) {
         float[] a = scratchA(N, C), b = scratchB(OC, C);
         packRowPanels(a, inp, N, C, MR);
@@ -67,7 +78,7 @@ public final class Matmul {
     }
 
     /** dinp = dout·weight. Written. */
-    public static synchronized void backwardInput(float[] dinp, float[] dout, float[] weight, int N, int C, int OC) {
+    public static void backwardInput(float[] dinp, float[] dout, float[] weight, int N, int C, int OC) {
         float[] a = scratchA(N, OC), b = scratchB(C, OC);
         packRowPanels(a, dout, N, OC, MR);
         packColumnPanels(b, weight, OC, C, NR);
@@ -75,7 +86,7 @@ public final class Matmul {
     }
 
     /** dweight += doutᵀ·inp, dbias += column sums of dout (dbias may be null). Accumulated. */
-    public static synchronized void backwardWeight(float[] dweight, float[] dbias, float[] dout, float[] inp,
+    public static void backwardWeight(float[] dweight, float[] dbias, float[] dout, float[] inp,
                                                    int N, int C, int OC) {
         float[] a = scratchA(OC, N), b = scratchB(C, N);
         packColumnPanels(a, dout, N, OC, MR);
@@ -84,16 +95,41 @@ public final class Matmul {
         if (dbias != null) columnSums(dbias, dout, N, OC);
     }
 
+    /**
+     * out (N x N) = x·xᵀ for x (N x C): the Gram matrix, symmetric to the bit. Only the tiles on and
+     * above the diagonal are computed (each element exactly as {@link #forward}{@code (out, x, x)}
+     * computes it), then mirrored below, which halves the work of Newton–Schulz's two symmetric
+     * products. Written.
+     */
+    public static void gram(float[] out, float[] x, int N, int C) {
+        float[] a = scratchA(N, C), b = scratchB(N, C);
+        packRowPanels(a, x, N, C, MR);
+        packRowPanels(b, x, N, C, NR);
+        upperProduct(out, a, b, N, C);
+        // Mirror in 16 x 16 blocks, so the column reads of the upper triangle reuse cache lines.
+        int block = 16;
+        Parallel.forRange(panels(N, block), 4, (lo, hi) -> {
+            for (int bi = lo; bi < hi; bi++) {
+                for (int j0 = 0; j0 <= bi * block; j0 += block) {
+                    for (int i = bi * block; i < Math.min(N, (bi + 1) * block); i++)
+                        for (int j = j0; j < Math.min(i, j0 + block); j++) out[i * N + j] = out[j * N + i];
+                }
+            }
+        });
+    }
+
     private static float[] scratchA(int rows, int K) {
+        Scratch s = SCRATCH.get();
         int need = panels(rows, MR) * MR * K;
-        if (packedA.length < need) packedA = new float[need];
-        return packedA;
+        if (s.packedA.length < need) s.packedA = new float[need];
+        return s.packedA;
     }
 
     private static float[] scratchB(int cols, int K) {
+        Scratch s = SCRATCH.get();
         int need = panels(cols, NR) * NR * K;
-        if (packedB.length < need) packedB = new float[need];
-        return packedB;
+        if (s.packedB.length < need) s.packedB = new float[need];
+        return s.packedB;
     }
 
     private static int panels(int n, int w) {
@@ -191,9 +227,48 @@ public final class Matmul {
         });
     }
 
+    /**
+     * The part of c (N x N) = A·B on and above the diagonal, from packed panels: square tiles of
+     * {@link #SQUARE_TILE} with the tile column at or right of the tile row (the triangle numbered
+     * row by row), and in a diagonal tile every micro-tile that holds an element with row <= column.
+     * Micro-tiles, k-blocks and their order are those of {@link #product}, so each computed element
+     * is bit-identical to it. Elements strictly below the diagonal are left undefined.
+     */
+    private static void upperProduct(float[] c, float[] pa, float[] pb, int N, int K) {
+        int blocks = panels(N, SQUARE_TILE), tasks = blocks * (blocks + 1) / 2;
+        float[] edges = edgeScratch(tasks);
+        Parallel.forRange(tasks, 1, (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int bi = 0, rest = t;
+                while (rest >= blocks - bi) rest -= blocks - bi++;
+                int i0 = bi * SQUARE_TILE, j0 = (bi + rest) * SQUARE_TILE;
+                int iEnd = Math.min(N, i0 + SQUARE_TILE), jEnd = Math.min(N, j0 + SQUARE_TILE);
+                for (int i = i0; i < iEnd; i++) java.util.Arrays.fill(c, i * N + j0, i * N + jEnd, 0f);
+                int edge = t * MR * NR;
+                for (int p0 = 0; p0 < K; p0 += KC) {
+                    int kc = Math.min(KC, K - p0);
+                    for (int j = j0; j < jEnd; j += NR) {
+                        int bOff = ((j / NR) * K + p0) * NR, cols = Math.min(NR, N - j);
+                        for (int i = i0; i < iEnd && i < j + NR; i += MR) {
+                            int aOff = ((i / MR) * K + p0) * MR, rows = Math.min(MR, N - i);
+                            if (rows == MR && cols == NR) {
+                                microTile(pa, aOff, pb, bOff, kc, c, i * N + j, N);
+                            } else {
+                                copyTile(edges, edge, NR, c, i * N + j, N, rows, cols, true);
+                                microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
+                                copyTile(edges, edge, NR, c, i * N + j, N, rows, cols, false);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     private static float[] edgeScratch(int tiles) {
-        if (edgeTiles.length < tiles * MR * NR) edgeTiles = new float[tiles * MR * NR];
-        return edgeTiles;
+        Scratch s = SCRATCH.get();
+        if (s.edgeTiles.length < tiles * MR * NR) s.edgeTiles = new float[tiles * MR * NR];
+        return s.edgeTiles;
     }
 
     /** Moves the rows x cols corner of a tile between c and its padded copy (in: c to copy, padding zeroed). */

@@ -1,6 +1,7 @@
 package dev.squall.kernels;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.stream.IntStream;
 
 /**
@@ -31,15 +32,29 @@ public final class Parallel {
         return n == 0 ? 0 : (n + grain - 1) / grain;
     }
 
-    /** Runs body over [0, n) in chunks of {@code grain} items, in parallel when there is more than one. */
+    /**
+     * Runs body over [0, n) in chunks of {@code grain} items, in parallel when there is more than one.
+     * Called from inside a parallel loop (a kernel run per slice, as Newton–Schulz runs its slices
+     * side by side) it runs the same chunks in order on the calling thread: the outer loop already
+     * keeps every thread busy, and the results are the same bits either way.
+     */
     public static void forRange(int n, int grain, RangeBody body) {
         int chunks = chunks(n, grain);
         if (chunks <= 1 || THREADS == 1) {
             if (n > 0) body.run(0, n);
             return;
         }
+        if (insideParallelLoop()) {
+            for (int c = 0; c < chunks; c++) body.run(c * grain, Math.min(n, (c + 1) * grain));
+            return;
+        }
         POOL.submit(() -> IntStream.range(0, chunks).parallel()
                 .forEach(c -> body.run(c * grain, Math.min(n, (c + 1) * grain)))).join();
+    }
+
+    /** True on the pool's own threads, i.e. inside the body of a {@link #forRange}. */
+    private static boolean insideParallelLoop() {
+        return Thread.currentThread() instanceof ForkJoinWorkerThread worker && worker.getPool() == POOL;
     }
 
     /** Partial sums of {@link #reduce}, grown on demand and reused so steady-state steps allocate nothing. */

@@ -111,4 +111,27 @@ class MatmulTest {
             else for (int i = 0; i < now.length; i++) assertArrayEquals(first[i], now[i]);
         }
     }
+
+    /**
+     * The Gram product computes only its upper triangle and mirrors it: every element must be the
+     * bits {@code forward(x, x)} gives (and so symmetric), and match the double reference. Sizes
+     * cross the micro-tile (8 x 2L), the square tile (64) and the k-block (256) edges.
+     */
+    @ParameterizedTest(name = "N={0} C={1}")
+    @CsvSource({"1,1", "1,9", "7,3", "8,32", "17,5", "33,31", "64,64", "65,257", "96,352", "130,70", "200,513", "256,352"})
+    void gramIsForwardOfXAndItselfToTheBit(int N, int C) {
+        float[] x = normal(31L * N + C, N * C, 1.0);
+        float[] gram = new float[N * N], full = new float[N * N];
+        java.util.Arrays.fill(gram, Float.NaN);
+        Matmul.gram(gram, x, N, C);
+        Matmul.forward(full, x, x, null, N, C, N);
+        assertArrayEquals(full, gram, "gram vs forward(x, x)");
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < i; j++)
+                if (Float.floatToRawIntBits(gram[i * N + j]) != Float.floatToRawIntBits(gram[j * N + i]))
+                    throw new AssertionError("gram not symmetric at (" + i + ", " + j + ")");
+        double[] ref = new double[N * N];
+        MatmulRef.forward(ref, toDouble(x), toDouble(x), null, N, C, N);
+        Close.elementwise("gram", gram, ref, 1e-4, 1e-6 * C);
+    }
 }

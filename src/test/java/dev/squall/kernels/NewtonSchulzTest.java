@@ -98,6 +98,23 @@ class NewtonSchulzTest {
         Close.normRelative("Q", out, q, 0.04);
     }
 
+    /**
+     * A stack's slices run side by side on the pool's threads (their products sequential), a single
+     * matrix runs alone with parallel products: each slice of a stack must be the bits it gets alone.
+     * Also the products of the big matrices (several square tiles, k-blocks) on both paths.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"5,17,65", "3,130,70", "2,96,352", "4,352,96"})
+    void eachSliceOfAStackIsTheBitsItGetsAlone(int slices, int rows, int cols) {
+        int size = rows * cols;
+        float[] g = normal(3L * size + slices, slices * size, 1.0);
+        float[] stacked = run(g, slices, rows, cols);
+        for (int s = 0; s < slices; s++) {
+            float[] alone = run(java.util.Arrays.copyOfRange(g, s * size, (s + 1) * size), 1, rows, cols);
+            assertArrayEquals(alone, java.util.Arrays.copyOfRange(stacked, s * size, (s + 1) * size), "slice " + s);
+        }
+    }
+
     static float[] run(float[] g, int slices, int rows, int cols) {
         float[] out = poisoned(slices * rows * cols);
         float[] x = poisoned(rows * cols), next = poisoned(rows * cols);
