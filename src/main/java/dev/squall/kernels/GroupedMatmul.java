@@ -219,15 +219,7 @@ public final class GroupedMatmul {
                     int bOff = bo[e] + ((j / NR) * K + p0) * NR, cols = Math.min(NR, nc - j);
                     for (int i = i0; i < iEnd; i += MR) {
                         int aOff = ao[e] + ((i / MR) * K + p0) * MR, rows = Math.min(MR, M - i);
-                        int cAt = base + i * nc + j;
-                        if (rows == MR && cols == NR) {
-                            Matmul.microTile(pa, aOff, pb, bOff, kc, c, cAt, nc);
-                        } else {
-                            // Ragged edge: the same micro-kernel on a zero-padded copy of the tile.
-                            Matmul.copyTile(edges, edge, NR, c, cAt, nc, rows, cols, true);
-                            Matmul.microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
-                            Matmul.copyTile(edges, edge, NR, c, cAt, nc, rows, cols, false);
-                        }
+                        Matmul.microTileOrEdge(pa, aOff, pb, bOff, kc, c, base + i * nc + j, nc, rows, cols, edges, edge);
                     }
                 }
             }

@@ -212,14 +212,7 @@ public final class Matmul {
                         int bOff = ((j / NR) * K + p0) * NR, cols = Math.min(NR, Nc - j);
                         for (int i = i0; i < iEnd; i += MR) {
                             int aOff = ((i / MR) * K + p0) * MR, rows = Math.min(MR, M - i);
-                            if (rows == MR && cols == NR) {
-                                microTile(pa, aOff, pb, bOff, kc, c, i * Nc + j, Nc);
-                            } else {
-                                // Ragged edge: run the same micro-kernel on a zero-padded copy of the tile.
-                                copyTile(edges, edge, NR, c, i * Nc + j, Nc, rows, cols, true);
-                                microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
-                                copyTile(edges, edge, NR, c, i * Nc + j, Nc, rows, cols, false);
-                            }
+                            microTileOrEdge(pa, aOff, pb, bOff, kc, c, i * Nc + j, Nc, rows, cols, edges, edge);
                         }
                     }
                 }
@@ -251,18 +244,27 @@ public final class Matmul {
                         int bOff = ((j / NR) * K + p0) * NR, cols = Math.min(NR, N - j);
                         for (int i = i0; i < iEnd && i < j + NR; i += MR) {
                             int aOff = ((i / MR) * K + p0) * MR, rows = Math.min(MR, N - i);
-                            if (rows == MR && cols == NR) {
-                                microTile(pa, aOff, pb, bOff, kc, c, i * N + j, N);
-                            } else {
-                                copyTile(edges, edge, NR, c, i * N + j, N, rows, cols, true);
-                                microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
-                                copyTile(edges, edge, NR, c, i * N + j, N, rows, cols, false);
-                            }
+                            microTileOrEdge(pa, aOff, pb, bOff, kc, c, i * N + j, N, rows, cols, edges, edge);
                         }
                     }
                 }
             }
         });
+    }
+
+    /**
+     * The micro-tile of c at cOff, of which rows x cols lie inside c: in place when whole; cut by the
+     * edge, the same micro-kernel on a zero-padded copy (the task's own tile of edges at edge).
+     */
+    static void microTileOrEdge(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff,
+                                        int ldc, int rows, int cols, float[] edges, int edge) {
+        if (rows == MR && cols == NR) {
+            microTile(pa, aOff, pb, bOff, kc, c, cOff, ldc);
+        } else {
+            copyTile(edges, edge, NR, c, cOff, ldc, rows, cols, true);
+            microTile(pa, aOff, pb, bOff, kc, edges, edge, NR);
+            copyTile(edges, edge, NR, c, cOff, ldc, rows, cols, false);
+        }
     }
 
     private static float[] edgeScratch(int tiles) {
@@ -272,7 +274,7 @@ public final class Matmul {
     }
 
     /** Moves the rows x cols corner of a tile between c and its padded copy (in: c to copy, padding zeroed). */
-    static void copyTile(float[] tile, int tOff, int ldt, float[] c, int cOff, int ldc,
+    private static void copyTile(float[] tile, int tOff, int ldt, float[] c, int cOff, int ldc,
                                  int rows, int cols, boolean in) {
         for (int r = 0; r < MR; r++) {
             for (int j = 0; j < NR; j++) {

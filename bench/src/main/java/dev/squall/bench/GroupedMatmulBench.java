@@ -24,13 +24,6 @@ public class GroupedMatmulBench {
     int[] offsets;
     float[] inp, weight, out, dout, dinp, dweight, plainWeight, plainDweight;
 
-    /** Counts floating-point work per second beside JMH's calls per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Flops {
-        public double gflop;
-    }
-
     @Setup
     public void setup() {
         offsets = new int[E + 1];

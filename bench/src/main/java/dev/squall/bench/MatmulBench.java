@@ -26,13 +26,6 @@ public class MatmulBench {
     int N, C, OC;
     float[] inp, weight, bias, out, dout, dinp, dweight, dbias;
 
-    /** Counts floating-point work per second beside JMH's calls per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Flops {
-        public double gflop;
-    }
-
     @Setup
     public void setup() {
         String[] s = shape.split("x");

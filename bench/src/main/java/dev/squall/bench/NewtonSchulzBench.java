@@ -28,13 +28,6 @@ public class NewtonSchulzBench {
     int slices, rows, cols;
     float[] g, out, x, next, gram, gramSquared;
 
-    /** Counts floating-point work per second beside JMH's calls per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Flops {
-        public double gflop;
-    }
-
     @Setup
     public void setup() {
         String[] src = shape.split("x");
