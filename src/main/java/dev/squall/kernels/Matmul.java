@@ -70,7 +70,7 @@ public final class Matmul {
 
     /** out = inp·weightᵀ (+ bias). Written. */
     public static void forward(float[] out, float[] inp, float[] weight, float[] bias,
-                                            int N, int C, int OC) {
+                               int N, int C, int OC) {
         float[] a = scratchA(N, C), b = scratchB(OC, C);
         packRowPanels(a, inp, N, C, MR);
         packRowPanels(b, weight, OC, C, NR);
@@ -87,7 +87,7 @@ public final class Matmul {
 
     /** dweight += doutᵀ·inp, dbias += column sums of dout (dbias may be null). Accumulated. */
     public static void backwardWeight(float[] dweight, float[] dbias, float[] dout, float[] inp,
-                                                   int N, int C, int OC) {
+                                      int N, int C, int OC) {
         float[] a = scratchA(OC, N), b = scratchB(C, N);
         packColumnPanels(a, dout, N, OC, MR);
         packColumnPanels(b, inp, N, C, NR);
