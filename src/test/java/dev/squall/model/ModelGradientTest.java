@@ -36,14 +36,7 @@ class ModelGradientTest {
     @ParameterizedTest(name = "{0} {1} attn-norm {2}")
     @MethodSource("cases")
     void everyParameterGradientMatchesFiniteDifferences(NormKind norm, Placement placement, AttnNorm attnNorm) {
-        ModelConfig c = new ModelConfig();
-        c.vocabSize = 64;
-        c.dModel = 16;
-        c.nLayers = 2;
-        c.nHeads = 4;
-        c.nKvHeads = 2;
-        c.ffnHidden = 24;
-        c.seqLen = 7;
+        ModelConfig c = gradientCheckSize();
         c.norm = norm;
         c.placement = placement;
         c.attnNorm = attnNorm;
@@ -129,5 +122,21 @@ class ModelGradientTest {
         double d = 0;
         for (int i = 0; i < u.length; i++) d += grad[i] * u[i];
         return d;
+    }
+
+    /**
+     * A model small enough for finite differences of every parameter, with GQA (4 heads, 2 KV heads)
+     * and a sequence of odd length; callers set the norm, placement and the rest.
+     */
+    static ModelConfig gradientCheckSize() {
+        ModelConfig c = new ModelConfig();
+        c.vocabSize = 64;
+        c.dModel = 16;
+        c.nLayers = 2;
+        c.nHeads = 4;
+        c.nKvHeads = 2;
+        c.ffnHidden = 24;
+        c.seqLen = 7;
+        return c;
     }
 }

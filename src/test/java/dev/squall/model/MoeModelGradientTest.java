@@ -34,14 +34,7 @@ class MoeModelGradientTest {
     }
 
     static ModelConfig config(RouterKind router, boolean shared, Placement placement, double branchScale, int moeEvery) {
-        ModelConfig c = new ModelConfig();
-        c.vocabSize = 64;
-        c.dModel = 16;
-        c.nLayers = 2;
-        c.nHeads = 4;
-        c.nKvHeads = 2;
-        c.ffnHidden = 24;
-        c.seqLen = 7;
+        ModelConfig c = ModelGradientTest.gradientCheckSize();
         c.placement = placement;
         c.attnNorm = placement == Placement.HYBRID ? AttnNorm.QKV : AttnNorm.NONE;
         c.tiedEmbeddings = placement != Placement.POST;
