@@ -3,7 +3,6 @@ package dev.squall.tornado;
 import static dev.squall.tornado.OptimizerDevice.*;
 
 import dev.squall.kernels.Muon;
-import dev.squall.kernels.NewtonSchulz;
 import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
 import dev.squall.program.Stage;
@@ -68,20 +67,12 @@ class MuonDeviceTest {
     @ParameterizedTest(name = "{0}x{1}x{2}")
     @CsvSource({"1, 13, 7", "3, 8, 12"})
     void stepsMatchTheReference(int slices, int rows, int cols) {
-        int size = rows * cols, n = slices * size, gramSize = NewtonSchulz.gramSize(rows, cols);
-        long seed = 7L * n + rows;
+        int n = slices * rows * cols;
         StepProgram p = new StepProgram();
-        Buffer param = random(p, "param", Role.PARAM, seed, 0.05, slices, rows, cols);
-        Buffer grad = random(p, "grad", Role.GRAD, seed + 1, 0.01, slices, rows, cols);
-        Buffer momentum = p.floats("momentum", Role.OPTIMIZER, slices, rows, cols);
-        Buffer update = poisoned(p, "update", n), ortho = poisoned(p, "ortho", n);
-        Buffer x = poisoned(p, "x", size), next = poisoned(p, "next", size);
-        Buffer gram = poisoned(p, "gram", gramSize), gramSquared = poisoned(p, "gram_sq", gramSize);
-        Buffer hyper = p.floats("hyper", Role.INPUT, Muon.HYPER_SIZE);
         Stage stage = new Stage("muon");
-        stage.add(new Task.MuonMomentum(update, momentum, grad, hyper, n));
-        stage.add(new Task.NewtonSchulzOrthogonalize(ortho, update, x, gram, gramSquared, next, slices, rows, cols));
-        stage.add(new Task.MuonUpdate(param, ortho, hyper, n, Muon.shapeFactor(rows, cols)));
+        MuonDirection muon = muonDirection(p, stage, 7L * n + rows, slices, rows, cols);
+        Buffer param = muon.param(), grad = muon.grad(), momentum = muon.momentum(), hyper = muon.hyper();
+        stage.add(new Task.MuonUpdate(param, muon.ortho(), hyper, n, Muon.shapeFactor(rows, cols)));
         p.register(stage);
         double[] rp = d(param.f), rm = d(momentum.f), rg = d(grad.f);
         try (TornadoBackend b = device()) {

@@ -2,8 +2,13 @@ package dev.squall.tornado;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.squall.kernels.Muon;
+import dev.squall.kernels.NewtonSchulz;
 import dev.squall.program.Buffer;
+import dev.squall.program.Buffer.Role;
+import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
+import dev.squall.program.Task;
 import dev.squall.tornado.backend.TornadoBackend;
 import dev.squall.tornado.backend.TornadoBackendProvider;
 import java.util.Arrays;
@@ -25,6 +30,27 @@ final class OptimizerDevice {
         Buffer b = p.floats(name, role, shape);
         System.arraycopy(DeviceArrays.normal(seed, b.size(), scale), 0, b.f, 0, b.size());
         return b;
+    }
+
+    /** What {@link #muonDirection} made: the weight, its gradient and momentum, NS5's output, Muon's hyper array. */
+    record MuonDirection(Buffer param, Buffer grad, Buffer momentum, Buffer ortho, Buffer hyper) {}
+
+    /**
+     * A seeded (slices, rows, cols) weight and gradient, zero momentum, and the first two tasks of a
+     * Muon or MuonH step added to the stage: momentum, then NS5 of it into ortho (its scratch NaN).
+     */
+    static MuonDirection muonDirection(StepProgram p, Stage stage, long seed, int slices, int rows, int cols) {
+        int size = rows * cols, n = slices * size, gramSize = NewtonSchulz.gramSize(rows, cols);
+        Buffer param = random(p, "param", Role.PARAM, seed, 0.05, slices, rows, cols);
+        Buffer grad = random(p, "grad", Role.GRAD, seed + 1, 0.01, slices, rows, cols);
+        Buffer momentum = p.floats("momentum", Role.OPTIMIZER, slices, rows, cols);
+        Buffer update = poisoned(p, "update", n), ortho = poisoned(p, "ortho", n);
+        Buffer x = poisoned(p, "x", size), next = poisoned(p, "next", size);
+        Buffer gram = poisoned(p, "gram", gramSize), gramSquared = poisoned(p, "gram_sq", gramSize);
+        Buffer hyper = p.floats("hyper", Role.INPUT, Muon.HYPER_SIZE);
+        stage.add(new Task.MuonMomentum(update, momentum, grad, hyper, n));
+        stage.add(new Task.NewtonSchulzOrthogonalize(ortho, update, x, gram, gramSquared, next, slices, rows, cols));
+        return new MuonDirection(param, grad, momentum, ortho, hyper);
     }
 
     /** A float buffer of the program filled with NaN: what the device leaves unwritten fails the comparison. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.squall.kernels.AdamW;
 import dev.squall.kernels.Muon;
-import dev.squall.kernels.NewtonSchulz;
 import dev.squall.kernels.Sphere;
 import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
@@ -50,21 +49,13 @@ class SphereDeviceTest {
     @ParameterizedTest(name = "{0}x{1}x{2}")
     @CsvSource({"1, 7, 13", "3, 8, 12"})   // 32x48 NS5 is covered by NewtonSchulzDeviceTest
     void muonHStepsKeepTheRadiusAndMatchTheReference(int slices, int rows, int cols) {
-        int size = rows * cols, n = slices * size, gramSize = NewtonSchulz.gramSize(rows, cols);
-        long seed = 11L * n + cols;
+        int n = slices * rows * cols;
         StepProgram p = new StepProgram();
-        Buffer param = random(p, "param", Role.PARAM, seed, 0.05, slices, rows, cols);
-        Buffer grad = random(p, "grad", Role.GRAD, seed + 1, 0.01, slices, rows, cols);
-        Buffer momentum = p.floats("momentum", Role.OPTIMIZER, slices, rows, cols);
-        Buffer update = poisoned(p, "update", n), ortho = poisoned(p, "ortho", n);
-        Buffer x = poisoned(p, "x", size), next = poisoned(p, "next", size);
-        Buffer gram = poisoned(p, "gram", gramSize), gramSquared = poisoned(p, "gram_sq", gramSize);
-        Buffer norms = poisoned(p, "norms", Sphere.NORMS_SIZE);
-        Buffer hyper = p.floats("hyper", Role.INPUT, Muon.HYPER_SIZE);
         Stage stage = new Stage("muonh");
-        stage.add(new Task.MuonMomentum(update, momentum, grad, hyper, n));
-        stage.add(new Task.NewtonSchulzOrthogonalize(ortho, update, x, gram, gramSquared, next, slices, rows, cols));
-        addSphereStep(stage, param, ortho, norms, hyper, n);
+        MuonDirection muon = muonDirection(p, stage, 11L * n + cols, slices, rows, cols);
+        Buffer param = muon.param(), grad = muon.grad(), momentum = muon.momentum(), hyper = muon.hyper();
+        Buffer norms = poisoned(p, "norms", Sphere.NORMS_SIZE);
+        addSphereStep(stage, param, muon.ortho(), norms, hyper, n);
         p.register(stage);
         double[] rp = d(param.f), rm = d(momentum.f), rg = d(grad.f);
         float[][] steps = {{0.02f, 0.95f, 0f, 1, 1f}, {0.01f, 0.9f, 0.1f, 2, 0.5f}};
