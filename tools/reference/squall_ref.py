@@ -49,6 +49,62 @@ class CaseError(Exception):
 
 DTYPES = {"F32": "<f4", "F64": "<f8", "I32": "<i4", "I64": "<i8", "U8": "u1"}
 
+# Checksums (Squall's SafeTensors.CHECKSUMS): metadata "crc32c" is a JSON object mapping each tensor
+# to the CRC32C (Castagnoli) of its data bytes as 8 hex digits, and "__metadata__" to the CRC32C of
+# the other metadata entries sorted by key, each as UTF-8 `key NUL value NUL`.
+CHECKSUMS = "crc32c"
+
+try:
+    from crc32c import crc32c as _crc32c_native  # Debian's python3-crc32c (hardware CRC32C)
+except ImportError:
+    _crc32c_native = None
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C_TABLE = None
+
+
+def crc32c(data):
+    """CRC32C of a bytes-like object: the native module where installed, else a table in Python."""
+    if _crc32c_native is not None:
+        return _crc32c_native(bytes(data))
+    global _CRC32C_TABLE
+    if _CRC32C_TABLE is None:
+        _CRC32C_TABLE = _crc32c_table()
+    table, c = _CRC32C_TABLE, 0xFFFFFFFF
+    for b in bytes(data):
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def verify_checksums(path, metadata, data, entries):
+    """Raises CaseError naming the first tensor (or the metadata) whose bytes do not match; a file
+    without checksums (written before Squall stored them) passes."""
+    if CHECKSUMS not in metadata:
+        return
+    try:
+        sums = json.loads(metadata[CHECKSUMS])
+    except ValueError:
+        raise CaseError(f"{path}: metadata '{CHECKSUMS}' is not JSON (damaged header)")
+    canonical = b"".join(k.encode() + b"\0" + v.encode() + b"\0"
+                         for k, v in sorted(metadata.items()) if k != CHECKSUMS)
+    checks = [("__metadata__", "the metadata", canonical)]
+    checks += [(name, f"tensor '{name}'", data[begin:end]) for name, (begin, end) in entries.items()]
+    for key, what, blob in checks:
+        stored, computed = sums.get(key), "%08x" % crc32c(blob)
+        if stored != computed:
+            raise CaseError(f"{path}: {what} fails its CRC32C check (stored {stored}, computed {computed}):"
+                            " the file is damaged")
+
 
 def read_safetensors(path):
     """Returns ({name: torch tensor}, {metadata key: str})."""
@@ -68,6 +124,8 @@ def read_safetensors(path):
         raise CaseError(f"{path}: bad JSON header ({e})")
     metadata = header.pop("__metadata__", None) or {}
     data = memoryview(raw)[8 + n:]
+    verify_checksums(path, metadata, data,
+                     {name: tuple(info["data_offsets"]) for name, info in header.items()})
     tensors = {}
     for name, info in header.items():
         if info["dtype"] not in DTYPES:

@@ -2,6 +2,7 @@ package dev.squall.cli;
 
 import dev.squall.model.ConfigException;
 import dev.squall.program.Backend;
+import dev.squall.train.Checkpoint;
 import dev.squall.train.Generator;
 import dev.squall.train.TrainingRun;
 import java.io.PrintStream;
@@ -14,8 +15,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Continue a prompt with a trained model (byte-level sampling with a KV cache).")
+        description = {"Continue a prompt with a trained model (byte-level sampling with a KV cache).",
+                "Past the context window the newest 7/8 of it is kept: see the README, \"Generation\"."})
 final class GenerateCommand implements Callable<Integer> {
+    /** Above this a temperature samples uniformly in all but name: a typo, not a setting. */
+    static final double MAX_TEMPERATURE = 100;
+    /** Tokens one call may generate (a guard against a mistyped count, not a model limit). */
+    static final int MAX_TOKENS = 1 << 24;
+
     @Parameters(paramLabel = "RUN_DIR", description = "A directory written by squall train.")
     Path runDir;
 
@@ -38,10 +45,20 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path ckpt = TrainingRun.existingCheckpoint(runDir);
-        if (maxTokens < 0) throw new ConfigException("--max-tokens: must be >= 0, got " + maxTokens);
-        if (temperature < 0) throw new ConfigException("--temperature: must be >= 0, got " + temperature);
-        if (topK < 0) throw new ConfigException("--top-k: must be >= 0, got " + topK);
+        if (maxTokens < 0 || maxTokens > MAX_TOKENS) {
+            throw new ConfigException("--max-tokens: must be in [0, " + MAX_TOKENS + "], got " + maxTokens);
+        }
+        if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
+            throw new ConfigException("--temperature: must be a number in [0, " + MAX_TEMPERATURE + "] (0 = greedy), got "
+                    + temperature);
+        }
+        Checkpoint.Opened ckpt = Checkpoint.open(TrainingRun.existingCheckpoint(runDir));
+        for (String note : ckpt.notes()) System.err.println("squall: note: " + note);
+        int vocab = ckpt.model().vocabSize;
+        if (topK < 0 || topK > vocab) {
+            throw new ConfigException("--top-k: must be in [0, " + vocab + "] (0 = all " + vocab + " tokens), got " + topK);
+        }
+        if (prompt.isEmpty()) throw new ConfigException("--prompt: is empty; pass at least one character");
         byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
         int[] tokens = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) tokens[i] = bytes[i] & 0xff;

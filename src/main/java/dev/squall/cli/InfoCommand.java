@@ -29,7 +29,8 @@ final class InfoCommand implements Callable<Integer> {
         print(ConfigFields.toMap(model));
         System.out.println("train:");
         print(ConfigFields.toMap(options.train));
-        Transformer t = new Transformer(model, options.train.batch);
+        // Measured, not allocated: info answers for configurations too large to train here.
+        Transformer t = dev.squall.program.Buffer.measuring(() -> new Transformer(model, options.train.batch));
         System.out.printf("parameters: %,d%n", t.program.parameterCount());
         var m = t.cfg;
         if (m.experts > 0) {
@@ -39,8 +40,11 @@ final class InfoCommand implements Callable<Integer> {
                     t.program.parameterCount(), t.activeParameterCount());
         }
         if (t.branchScale != 1f) System.out.printf("branch_scale: %.4g%n", t.branchScale);
-        System.out.printf("step program: %d buffers, %.1f MiB (batch %d x %d tokens)%n", t.program.buffers().size(),
-                t.program.bytes() / 1048576.0, t.B, t.T);
+        var need = dev.squall.train.MemoryEstimate.of(options.model, options.train);
+        System.out.printf("step program: %d buffers, %.1f MiB (batch %d x %d tokens); with the optimizer's state and up to"
+                        + " %.0f MiB of text, training needs about %.1f MiB of the JVM's %.0f MiB heap%n",
+                t.program.buffers().size(), t.program.bytes() / 1048576.0, t.B, t.T, need.textBytes() / 1048576.0,
+                need.total() / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
         System.out.printf("flops_per_token: %.3g (forward + backward)%n", t.flopsPerToken());
         return 0;
     }

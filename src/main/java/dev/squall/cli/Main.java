@@ -33,6 +33,13 @@ public final class Main {
             }
             throw e;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // The checks before a run estimate its buffers; this is what no estimate foresaw.
+            System.err.println("squall: out of memory (the JVM may use " + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MiB); lower batch, seq_len or data_cap_bytes, or raise the heap with SQUALL_JAVA_OPTS=-Xmx<size>");
+            return BAD_INPUT;
+        }
     }
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * the --config file, the named flags, then --set key=value pairs (any config key).
  */
 final class ModelOptions {
-    @Option(names = "--preset", paramLabel = "NAME", defaultValue = "small", description = "tiny or small (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preset", paramLabel = "NAME", description = "tiny or small (default: small).")
     String preset;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -80,11 +80,23 @@ final class ModelOptions {
     ModelConfig model;
     TrainConfig train;
 
+    /** The preset named, or the default one. */
+    String presetName() { return preset != null ? preset : "small"; }
+
     /** Resolves presets, file, flags and --set into validated configurations. */
-    @SuppressWarnings("unchecked")
     void resolve() throws IOException {
-        model = ModelConfig.preset(preset);
-        train = TrainConfig.preset(preset);
+        resolveOnto(ModelConfig.preset(presetName()), TrainConfig.preset(presetName()));
+    }
+
+    /**
+     * Applies the --config file, the named flags and --set (in that order) on top of {@code baseModel}
+     * and {@code baseTrain} instead of a preset: how --resume starts from the run's own
+     * configuration, so that only the settings a user wants to change need to be given.
+     */
+    @SuppressWarnings("unchecked")
+    void resolveOnto(ModelConfig baseModel, TrainConfig baseTrain) throws IOException {
+        model = baseModel;
+        train = baseTrain;
         if (config != null) {
             if (!Files.isReadable(config)) throw new ConfigException("--config: cannot read " + config);
             Object parsed = Json.parse(Files.readString(config), config.toString());
@@ -99,7 +111,7 @@ final class ModelOptions {
                 if (m.get("model") instanceof Map<?, ?> mm) ConfigFields.apply(model, (Map<String, Object>) mm, config.toString());
                 if (m.get("train") instanceof Map<?, ?> tm) ConfigFields.apply(train, (Map<String, Object>) tm, config.toString());
             } else {
-                for (Map.Entry<String, Object> e : m.entrySet()) setAny(e.getKey(), String.valueOf(e.getValue()));
+                for (Map.Entry<String, Object> e : m.entrySet()) setAny(e.getKey(), String.valueOf(e.getValue()), config.toString());
             }
         }
         if (norm != null) ConfigFields.set(model, "norm", norm);
@@ -120,17 +132,18 @@ final class ModelOptions {
         for (String kv : sets) {
             int eq = kv.indexOf('=');
             if (eq <= 0) throw new ConfigException("--set: expected KEY=VALUE, got '" + kv + "'");
-            setAny(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+            setAny(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim(), "--set " + kv.substring(0, eq).trim());
         }
         model.validate();
         train.validate();
     }
 
-    private void setAny(String key, String value) {
-        if (ConfigFields.toMap(model).containsKey(key)) ConfigFields.set(model, key, value);
-        else if (ConfigFields.toMap(train).containsKey(key)) ConfigFields.set(train, key, value);
+    /** Sets a model or training key; {@code source} (a file, "--set KEY") is what an error names. */
+    private void setAny(String key, String value, String source) {
+        if (ConfigFields.has(model, key)) ConfigFields.set(model, key, value, source);
+        else if (ConfigFields.has(train, key)) ConfigFields.set(train, key, value, source);
         else {
-            throw new ConfigException("unknown setting '" + key + "'; model keys: "
+            throw new ConfigException(source + ": unknown setting '" + key + "'; model keys: "
                     + String.join(", ", ConfigFields.toMap(model).keySet()) + "; training keys: "
                     + String.join(", ", ConfigFields.toMap(train).keySet()));
         }

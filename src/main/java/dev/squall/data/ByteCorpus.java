@@ -58,6 +58,8 @@ public final class ByteCorpus {
     }
 
     private final String source;
+    /** The --data path this corpus was loaded from; null for the JDK's sources. */
+    private Path origin;
     private final byte[] train, validation;
     private final int documents, validationDocuments;
     private final boolean capped;
@@ -74,7 +76,23 @@ public final class ByteCorpus {
 
     /** {@code data == null}: the JDK's own sources; otherwise a text file or directory. */
     public static ByteCorpus load(Path data, long maxBytes) throws IOException {
-        return data == null ? fromJdkSources(maxBytes) : fromPath(data, maxBytes);
+        if (data == null) return fromJdkSources(maxBytes);
+        ByteCorpus c = fromPath(data, maxBytes);
+        c.origin = data.toAbsolutePath().normalize();
+        return c;
+    }
+
+    /**
+     * Every byte of a text file or directory (or the JDK's sources when {@code data} is null), up
+     * to {@code maxBytes}, with no train/validation split: text to measure a trained model on. Each
+     * document is whole and followed by a separator; a single file comes back in order.
+     */
+    public static byte[] allText(Path data, long maxBytes) throws IOException {
+        ByteCorpus c = load(data, maxBytes);
+        // The split kept documents whole (or, for one document, cut it once): train then validation is all of it.
+        byte[] all = Arrays.copyOf(c.train, c.train.length + c.validation.length);
+        System.arraycopy(c.validation, 0, all, c.train.length, c.validation.length);
+        return all;
     }
 
     /** The {@code .java} files in the running JDK's {@code lib/src.zip}. */
@@ -299,6 +317,9 @@ public final class ByteCorpus {
 
     /** Where the text came from, for logs: a path, or "JDK sources .../src.zip". */
     public String source() { return source; }
+
+    /** The absolute path given as --data, or null for the JDK's sources (what a resumed run loads again). */
+    public Path origin() { return origin; }
 
     /** The training split (not a copy: do not modify). */
     public byte[] train() { return train; }

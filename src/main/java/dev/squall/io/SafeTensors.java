@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.CRC32C;
 
 /**
  * The safetensors checkpoint format: an 8-byte little-endian header length N, N bytes of JSON
@@ -247,6 +248,94 @@ public final class SafeTensors {
 
     public Path file() { return file; }
 
+    // ---------------------------------------------------------------- checksums
+
+    /**
+     * Metadata key of the checksums a {@link Writer#withChecksums} file carries: a JSON object
+     * mapping each tensor name to the CRC32C of its data bytes (8 lowercase hex digits), and
+     * {@code "__metadata__"} to the CRC32C of the other metadata entries, sorted by key, each as
+     * UTF-8 {@code key NUL value NUL}. It is ordinary string metadata, so any safetensors reader
+     * still loads the file.
+     */
+    public static final String CHECKSUMS = "crc32c";
+
+    /** Whether the file carries checksums (files written before checksums were added do not). */
+    public boolean hasChecksums() { return metadata.containsKey(CHECKSUMS); }
+
+    /**
+     * Recomputes every checksum and compares it with the stored one. Throws one line naming the
+     * file and the first tensor (or the metadata) whose bytes changed, or a tensor without a
+     * checksum. A file without checksums passes ({@link #hasChecksums} tells them apart).
+     */
+    public void verifyChecksums() throws FormatException {
+        String stored = metadata.get(CHECKSUMS);
+        if (stored == null) return;
+        Map<?, ?> sums;
+        try {
+            if (!(Json.parse(stored, file + ": metadata '" + CHECKSUMS + "' at ") instanceof Map<?, ?> m)) {
+                throw bad(file, "metadata '" + CHECKSUMS + "' is not a JSON object of checksums (damaged header)");
+            }
+            sums = m;
+        } catch (Json.ParseException e) {
+            throw new FormatException(e.getMessage() + " (damaged header)");
+        }
+        check(METADATA, sums.get(METADATA), crc32c(canonicalMetadata(metadata)));
+        for (Entry e : entries.values()) {
+            CRC32C crc = new CRC32C();
+            if (e.end > e.begin) crc.update(data.asSlice(e.begin, e.end - e.begin).asByteBuffer());
+            check(e.name, sums.get(e.name), crc.getValue());
+        }
+        for (Object name : sums.keySet()) {
+            if (!name.equals(METADATA) && !entries.containsKey(name)) {
+                throw bad(file, "has a checksum for tensor '" + name + "' but no such tensor (damaged header)");
+            }
+        }
+    }
+
+    private void check(String name, Object stored, long computed) throws FormatException {
+        String what = name.equals(METADATA) ? "the metadata" : "tensor '" + name + "'";
+        if (!(stored instanceof String hex)) throw bad(file, what + " has no checksum in '" + CHECKSUMS + "' (damaged header)");
+        if (!hex.equals(hex(computed))) {
+            throw bad(file, what + " fails its CRC32C check (stored " + hex + ", computed " + hex(computed)
+                    + "): the file is damaged; restore a copy of it or write it again");
+        }
+    }
+
+    static String hex(long crc) { return String.format("%08x", crc); }
+
+    private static long crc32c(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return crc.getValue();
+    }
+
+    /** The metadata entries other than the checksums themselves, sorted by key, as {@code key NUL value NUL} in UTF-8. */
+    static byte[] canonicalMetadata(Map<String, String> metadata) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(metadata).entrySet()) {
+            if (e.getKey().equals(CHECKSUMS)) continue;
+            out.writeBytes(e.getKey().getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+            out.writeBytes(e.getValue().getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * The index of the first element of an F32 or F64 tensor that is NaN or infinite, or -1 when
+     * all are finite.
+     */
+    public long firstNonFinite(String name) {
+        Entry e = entry(name);
+        if (e.dtype == DType.F32) {
+            for (long i = 0; i < e.numel; i++) if (!Float.isFinite(data.get(F32_LE, e.begin + 4 * i))) return i;
+        } else if (e.dtype == DType.F64) {
+            for (long i = 0; i < e.numel; i++) if (!Double.isFinite(data.get(F64_LE, e.begin + 8 * i))) return i;
+        }
+        return -1;
+    }
+
     /** String metadata in file order; empty when the file has none. */
     public Map<String, String> metadata() { return metadata; }
 
@@ -361,6 +450,13 @@ public final class SafeTensors {
         private final Map<String, Pending> tensors = new LinkedHashMap<>();
         /** For tests: throw after this many bytes have gone to the temporary file (negative: never). */
         long failAfterBytes = -1;
+        private boolean checksums;
+
+        /** Stores a CRC32C of every tensor's bytes and of the other metadata (see {@link SafeTensors#CHECKSUMS}). */
+        public Writer withChecksums() {
+            checksums = true;
+            return this;
+        }
 
         /** Adds or replaces one metadata entry. */
         public Writer metadata(String key, String value) {
@@ -452,7 +548,9 @@ public final class SafeTensors {
                 at += bytes;
             }
             Map<String, Object> header = new LinkedHashMap<>();
-            if (!metadata.isEmpty()) header.put(METADATA, metadata);
+            Map<String, String> meta = new LinkedHashMap<>(metadata);
+            if (checksums) meta.put(CHECKSUMS, Json.write(checksums(order)));
+            if (!meta.isEmpty()) header.put(METADATA, meta);
             for (Pending p : tensors.values()) {
                 Map<String, Object> e = new LinkedHashMap<>();
                 e.put("dtype", p.dtype.name());
@@ -467,21 +565,43 @@ public final class SafeTensors {
             while (buf.position() < 8 + padded) buf.put((byte) ' ');
             long[] written = {0};
             drain(ch, buf.flip(), written);
+            ByteBuffer chunks = buf.clear().limit(CHUNK_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN);
+            for (Pending p : order) forEachChunk(p, chunks, chunk -> drain(ch, chunk, written));
+        }
+
+        /** The CRC32C of each tensor's little-endian bytes as they will be written, and of the metadata. */
+        private Map<String, String> checksums(List<Pending> order) throws IOException {
+            Map<String, String> sums = new LinkedHashMap<>();
+            sums.put(METADATA, hex(crc32c(canonicalMetadata(metadata))));
+            ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             for (Pending p : order) {
-                int n = (int) p.numel, per = CHUNK_BYTES / p.dtype.bytes;
-                for (int off = 0; off < n; off += per) {
-                    int len = Math.min(per, n - off);
-                    buf.clear();
-                    switch (p.dtype) {
-                        case F32 -> buf.asFloatBuffer().put((float[]) p.array, off, len);
-                        case F64 -> buf.asDoubleBuffer().put((double[]) p.array, off, len);
-                        case I32 -> buf.asIntBuffer().put((int[]) p.array, off, len);
-                        case I64 -> buf.asLongBuffer().put((long[]) p.array, off, len);
-                        case U8 -> buf.put((byte[]) p.array, off, len);
-                    }
-                    drain(ch, buf.position(0).limit(len * p.dtype.bytes), written);
-                }
+                CRC32C crc = new CRC32C();
+                forEachChunk(p, buf, chunk -> crc.update(chunk));
+                sums.put(p.name, hex(crc.getValue()));
             }
+            return sums;
+        }
+
+        /** Hands {@code p}'s data to {@code sink} as little-endian chunks of at most {@code buf}'s capacity. */
+        private static void forEachChunk(Pending p, ByteBuffer buf, ChunkSink sink) throws IOException {
+            int n = (int) p.numel, per = buf.capacity() / p.dtype.bytes;
+            for (int off = 0; off < n; off += per) {
+                int len = Math.min(per, n - off);
+                buf.clear();
+                switch (p.dtype) {
+                    case F32 -> buf.asFloatBuffer().put((float[]) p.array, off, len);
+                    case F64 -> buf.asDoubleBuffer().put((double[]) p.array, off, len);
+                    case I32 -> buf.asIntBuffer().put((int[]) p.array, off, len);
+                    case I64 -> buf.asLongBuffer().put((long[]) p.array, off, len);
+                    case U8 -> buf.put((byte[]) p.array, off, len);
+                }
+                sink.accept(buf.position(0).limit(len * p.dtype.bytes));
+            }
+        }
+
+        @FunctionalInterface
+        private interface ChunkSink {
+            void accept(ByteBuffer chunk) throws IOException;
         }
 
         private void drain(FileChannel ch, ByteBuffer buf, long[] written) throws IOException {

@@ -55,15 +55,45 @@ public final class ConfigFields {
         }
     }
 
-    /** Sets one field from its text form (command-line flags). */
+    /** Sets one field from its command-line flag's text ({@code --key}). */
     public static void set(Object config, String key, String text) {
+        set(config, key, text, "--" + key.replace('_', '-'));
+    }
+
+    /** Sets one field from its text form; {@code source} names where the value came from in errors ("--set", a file). */
+    public static void set(Object config, String key, String text, String source) {
         for (Field f : fields(config.getClass())) {
             if (key(f.getName()).equals(key)) {
-                set(config, f, key, text, "--" + key.replace('_', '-'));
+                set(config, f, key, text, source);
                 return;
             }
         }
-        throw new ConfigException("unknown setting '" + key + "'");
+        throw new ConfigException(source + ": unknown setting '" + key + "'");
+    }
+
+    /** Whether {@code config} has a field for {@code key}. */
+    public static boolean has(Object config, String key) {
+        for (Field f : fields(config.getClass())) if (key(f.getName()).equals(key)) return true;
+        return false;
+    }
+
+    /**
+     * Every floating-point field must hold a finite number: Infinity and NaN pass comparisons such
+     * as {@code lr > 0} yet make a run meaningless, so they are refused for every key at once.
+     */
+    public static void requireFinite(Object config) {
+        try {
+            for (Field f : fields(config.getClass())) {
+                Class<?> t = f.getType();
+                if (t != double.class && t != Double.class && t != float.class && t != Float.class) continue;
+                Object v = f.get(config);
+                if (v != null && !Double.isFinite(((Number) v).doubleValue())) {
+                    throw new ConfigException(key(f.getName()) + ": must be a finite number, got " + v);
+                }
+            }
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static void set(Object config, Field f, String key, Object v, String source) {
@@ -111,12 +141,18 @@ public final class ConfigFields {
     }
 
     private static double asDouble(Object v, String key, String source) {
-        if (v instanceof Number n) return n.doubleValue();
-        try {
-            return Double.parseDouble(v.toString().trim());
-        } catch (NumberFormatException e) {
-            throw new ConfigException(source + ": " + key + " must be a number, got '" + v + "'");
+        double d;
+        if (v instanceof Number n) {
+            d = n.doubleValue();
+        } else {
+            try {
+                d = Double.parseDouble(v.toString().trim());
+            } catch (NumberFormatException e) {
+                throw new ConfigException(source + ": " + key + " must be a number, got '" + v + "'");
+            }
         }
+        if (!Double.isFinite(d)) throw new ConfigException(source + ": " + key + " must be a finite number, got '" + v + "'");
+        return d;
     }
 
     private static boolean asBoolean(Object v, String key, String source) {

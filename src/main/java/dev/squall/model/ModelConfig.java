@@ -123,6 +123,7 @@ public final class ModelConfig {
 
     /** Throws {@link ConfigException} naming the first bad field and how to fix it. */
     public ModelConfig validate() {
+        ConfigFields.requireFinite(this);
         positive("vocab_size", vocabSize);
         positive("d_model", dModel);
         positive("n_layers", nLayers);
@@ -142,7 +143,7 @@ public final class ModelConfig {
             throw new ConfigException("d_model: head size d_model/n_heads = " + headDim()
                     + " is odd, RoPE rotates pairs; make d_model/n_heads even");
         }
-        if (!(normEps > 0)) throw new ConfigException("norm_eps: must be > 0, got " + normEps);
+        if (!(normEps > 0 && normEps < 1)) throw new ConfigException("norm_eps: must be in (0, 1), got " + normEps);
         if (!(ropeBase > 1)) throw new ConfigException("rope_base: must be > 1, got " + ropeBase);
         if (!(bhytKappa > 0)) throw new ConfigException("bhyt_kappa: must be > 0, got " + bhytKappa);
         if (bhytRefresh < 0) throw new ConfigException("bhyt_refresh: must be >= 0 (0 = automatic), got " + bhytRefresh);

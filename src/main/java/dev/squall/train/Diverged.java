@@ -16,18 +16,32 @@ public final class Diverged extends RuntimeException {
     }
 
     static Diverged atLoss(int step, double loss, StepProgram program, Transformer model) {
-        float[] m = program.metrics.f;
-        String where = "the head (final norm, logits or loss)";
-        for (int i = 0; i < m.length; i++) {
-            if (!Float.isFinite(m[i])) {
-                String name = program.metricNames.get(i);
-                int dot = name.indexOf('.');
-                where = "layer " + name.substring(5, dot) + " (" + name.substring(dot + 1) + " = " + m[i] + ")";
-                break;
+        String where = firstNonFiniteMetric(program.metricNames, program.metrics.f);
+        return new Diverged(step, "loss is " + loss + " at step " + (step + 1) + "; first non-finite values in "
+                + (where != null ? where : "the head (final norm, logits or loss)") + "; lower --lr or raise warm-up");
+    }
+
+    /**
+     * A finite loss can hide a blow-up: a norm rescales a hidden state of 1e30 to unit size, while
+     * its RMS statistic is already infinite. Any non-finite per-step metric stops the run too.
+     */
+    static Diverged atMetric(int step, double loss, String where) {
+        return new Diverged(step, "a training statistic is not finite at step " + (step + 1) + " (loss " + loss
+                + "): first non-finite values in " + where + "; lower --lr or raise warm-up");
+    }
+
+    /** "layer L (metric = value)" or "metric = value" for the first non-finite value, or null when all are finite. */
+    static String firstNonFiniteMetric(java.util.List<String> names, float[] values) {
+        for (int i = 0; i < names.size(); i++) {
+            if (Float.isFinite(values[i])) continue;
+            String name = names.get(i);
+            int dot = name.indexOf('.');
+            if (name.startsWith("layer") && dot > 5) {
+                return "layer " + name.substring(5, dot) + " (" + name.substring(dot + 1) + " = " + values[i] + ")";
             }
+            return name + " = " + values[i];
         }
-        return new Diverged(step, "loss is " + loss + " at step " + (step + 1) + "; first non-finite values in " + where
-                + "; lower --lr or raise warm-up");
+        return null;
     }
 
     static Diverged atGradient(int step, StepProgram program, Backend backend) {

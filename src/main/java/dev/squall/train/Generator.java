@@ -1,6 +1,5 @@
 package dev.squall.train;
 
-import dev.squall.io.SafeTensors;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.Transformer;
 import dev.squall.program.Backend;
@@ -14,8 +13,14 @@ import java.util.function.IntConsumer;
 /**
  * Sampling from a trained model with a KV cache: each token is one forward pass of the decoding
  * program ({@link Transformer#decoder}), which appends its keys and values to the cache and attends
- * over the positions before it. When the cache is full the context slides: the newest half is
- * re-encoded from position 0.
+ * over the positions before it.
+ *
+ * <p>Past the context window: the model was trained on positions 0 .. seq_len-1 only, so when the
+ * cache is full the newest {@code seq_len - seq_len/8} tokens (7/8 of the window;
+ * {@code seq_len - 1} for windows under 16) are re-encoded from position 0 and generation goes on
+ * after them. Every token is therefore sampled with at least 7/8 of a window of the most recent
+ * context, at the price of re-encoding that much once every {@code seq_len/8} tokens (about 7
+ * extra decoding steps per generated token).
  */
 public final class Generator {
     final Transformer model;
@@ -31,15 +36,24 @@ public final class Generator {
         backend.load(model.program);
     }
 
-    /** Loads the weights (and model state such as BHyT's c_attn) of a training checkpoint. */
-    public static Generator fromCheckpoint(Path file, Backend backend) throws IOException {
-        SafeTensors st = SafeTensors.read(file);
-        Generator g = new Generator(Checkpoint.modelConfig(st), backend);
+    /** Loads the weights (and model state such as BHyT's c_attn) of a verified training checkpoint. */
+    public static Generator fromCheckpoint(Checkpoint.Opened ckpt, Backend backend) throws IOException {
+        Generator g = new Generator(ckpt.model(), backend);
+        java.util.List<Buffer> params = new java.util.ArrayList<>(), state = new java.util.ArrayList<>();
         for (Buffer b : g.model.program.buffers().values()) {
-            if ((b.role == Buffer.Role.PARAM || b.role == Buffer.Role.STATE) && st.contains(b.name)) st.floats(b.name, b.f);
+            if (b.role == Buffer.Role.PARAM) params.add(b);
+            if (b.role == Buffer.Role.STATE) state.add(b);
         }
+        Checkpoint.loadTensors(ckpt, params, true);
+        Checkpoint.loadTensors(ckpt, state, false);
         backend.upload(g.model.program.buffers().values().toArray(Buffer[]::new));
         return g;
+    }
+
+    /** Tokens kept as context when the window is full (see the class comment). */
+    int keptOnSlide() {
+        int T = context.length;
+        return T - Math.max(1, T / 8);
     }
 
     /**
@@ -61,7 +75,7 @@ public final class Generator {
     /** Runs one token through the model at the next position; afterwards the logits predict the token after it. */
     void feed(int token) {
         if (length == context.length) {
-            int keep = context.length / 2;
+            int keep = keptOnSlide();
             System.arraycopy(context, context.length - keep, context, 0, keep);
             for (length = 0; length < keep; length++) step(context[length]);
         }

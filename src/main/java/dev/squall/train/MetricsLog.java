@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * One JSON object per line in {@code RUN_DIR/metrics.jsonl}: a line per training step and one per
  * validation. On resume, lines past the checkpoint's step are dropped, so the file always describes
- * the run that the checkpoint continues.
+ * the run that the checkpoint continues. JSON has no NaN or Infinity: a non-finite number is written
+ * as {@code null} (the plot and compare commands skip it), so writing a diverging step never fails.
  */
 public final class MetricsLog implements AutoCloseable {
     public static final String FILE = "metrics.jsonl";
@@ -40,20 +41,23 @@ public final class MetricsLog implements AutoCloseable {
     public void step(Trainer.StepResult r, List<String> metricNames) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", r.step());
-        m.put("loss", r.loss());
-        m.put("lr", r.lr());
-        m.put("grad_norm", r.gradNorm());
-        m.put("tokens_per_s", r.tokensPerSecond());
-        for (int i = 0; i < metricNames.size(); i++) m.put(metricNames.get(i), (double) r.metrics()[i]);
+        m.put("loss", finite(r.loss()));
+        m.put("lr", finite(r.lr()));
+        m.put("grad_norm", finite(r.gradNorm()));
+        m.put("tokens_per_s", finite(r.tokensPerSecond()));
+        for (int i = 0; i < metricNames.size(); i++) m.put(metricNames.get(i), finite(r.metrics()[i]));
         write(m);
     }
 
     public void validation(int step, double valLoss) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);
-        m.put("val_loss", valLoss);
+        m.put("val_loss", finite(valLoss));
         write(m);
     }
+
+    /** The number, or null where JSON has no form for it. */
+    static Double finite(double v) { return Double.isFinite(v) ? v : null; }
 
     private void write(Map<String, Object> m) throws IOException {
         out.write(Json.write(m));

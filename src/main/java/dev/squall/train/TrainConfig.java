@@ -1,6 +1,7 @@
 package dev.squall.train;
 
 import dev.squall.model.ConfigException;
+import dev.squall.model.ConfigFields;
 
 /**
  * How a model is trained: batch, schedule, AdamW, clipping, evaluation and checkpoint cadence.
@@ -117,11 +118,17 @@ public final class TrainConfig {
         };
     }
 
+    /** Above this a peak learning rate is a typo, not a setting: AdamW and Muon rates for these models are 1e-4 to 0.1. */
+    public static final double MAX_LR = 1.0;
+
     public TrainConfig validate() {
+        ConfigFields.requireFinite(this);
         if (batch <= 0) throw new ConfigException("batch: must be a positive integer, got " + batch);
         if (steps <= 0) throw new ConfigException("steps: must be a positive integer, got " + steps);
         if (accumSteps <= 0) throw new ConfigException("accum_steps: must be a positive integer, got " + accumSteps);
-        if (!(lr > 0)) throw new ConfigException("lr: must be > 0, got " + lr);
+        if (!(lr > 0 && lr <= MAX_LR)) {
+            throw new ConfigException("lr: must be in (0, " + MAX_LR + "], got " + lr + " (typical rates are 1e-4 to 1e-2)");
+        }
         if (!(minLrFraction >= 0 && minLrFraction <= 1)) {
             throw new ConfigException("min_lr_fraction: must be in [0, 1], got " + minLrFraction);
         }
@@ -129,7 +136,10 @@ public final class TrainConfig {
         if (!(beta1 >= 0 && beta1 < 1)) throw new ConfigException("beta1: must be in [0, 1), got " + beta1);
         if (!(beta2 >= 0 && beta2 < 1)) throw new ConfigException("beta2: must be in [0, 1), got " + beta2);
         if (!(adamEps > 0)) throw new ConfigException("adam_eps: must be > 0, got " + adamEps);
-        if (!(weightDecay >= 0)) throw new ConfigException("weight_decay: must be >= 0, got " + weightDecay);
+        if (!(weightDecay >= 0 && weightDecay * lr < 1)) {
+            throw new ConfigException("weight_decay: must be >= 0 with weight_decay * lr < 1 (each step shrinks weights by"
+                    + " that factor), got " + weightDecay);
+        }
         if (!(gradClip >= 0)) throw new ConfigException("grad_clip: must be >= 0 (0 = off), got " + gradClip);
         if (evalEvery <= 0) throw new ConfigException("eval_every: must be a positive integer, got " + evalEvery);
         if (evalBatches <= 0) throw new ConfigException("eval_batches: must be a positive integer, got " + evalBatches);
@@ -138,7 +148,9 @@ public final class TrainConfig {
         }
         if (dataCapBytes <= 0) throw new ConfigException("data_cap_bytes: must be positive, got " + dataCapBytes);
         if (optimizer == null) throw new ConfigException("optimizer: must be set; use adamw, muon or hyperp");
-        if (!(muonLr > 0)) throw new ConfigException("muon_lr: must be > 0, got " + muonLr);
+        if (!(muonLr > 0 && muonLr <= MAX_LR)) {
+            throw new ConfigException("muon_lr: must be in (0, " + MAX_LR + "], got " + muonLr + " (Muon's usual rate is 0.02)");
+        }
         if (!(muonMomentum >= 0 && muonMomentum < 1)) {
             throw new ConfigException("muon_momentum: must be in [0, 1), got " + muonMomentum);
         }

@@ -24,6 +24,8 @@ public final class Trainer {
     public final double peakLr;
     /** Lines worth printing when a run starts (settings an optimizer overrides, its effective rate). */
     public final java.util.List<String> startNotes = new java.util.ArrayList<>();
+    /** The --data path the run trains on (null: the JDK's sources), recorded in checkpoints for --resume. */
+    public final java.nio.file.Path dataPath;
     final Batcher trainBatches;
     final Batcher validationBatches;
     final int refreshEvery;
@@ -52,6 +54,7 @@ public final class Trainer {
         }
         model.initialize();
         this.refreshEvery = model.cfg.bhytRefreshEvery(train.steps);
+        this.dataPath = corpus.origin();
         this.trainBatches = corpus.trainBatcher(train.batch, model.T, train.dataSeed);
         this.validationBatches = corpus.validationBatcher(train.batch, model.T);
         program.register(optimizer.stage());
@@ -107,6 +110,8 @@ public final class Trainer {
             double loss = program.loss.f[0];
             if (!Double.isFinite(loss)) throw Diverged.atLoss(step, loss, program, model);
             metrics = model.metricValues();
+            String bad = Diverged.firstNonFiniteMetric(program.metricNames, metrics);
+            if (bad != null) throw Diverged.atMetric(step, loss, bad);
             lossSum += loss;
             for (Stage s : program.backward) backend.run(s);
         }

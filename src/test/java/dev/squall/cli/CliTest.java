@@ -72,7 +72,7 @@ class CliTest {
 
         Run eval = run("eval", runDir.toString(), "--data", corpus().toString(), "--batches", "2");
         assertEquals(0, eval.code(), eval.err());
-        assertTrue(eval.out().matches("(?s).*step=10 val_loss=[0-9.]+.*"), eval.out());
+        assertTrue(eval.out().matches("(?s).*step=10 loss=[0-9.]+ loss_per_byte=[0-9.]+ tokens=\\d+.*"), eval.out());
 
         Run gen = run("generate", runDir.toString(), "--prompt", "hello", "--max-tokens", "20", "--temperature", "0");
         assertEquals(0, gen.code(), gen.err());

@@ -51,9 +51,12 @@ class MoeCliTest {
         assertTrue(plot.out().contains("moe.png"), plot.out());
 
         // The checkpoint carries the MoE shape and the resolved branch_scale: eval and generate rebuild it.
-        CliTest.Run eval = CliTest.run("eval", runDir.toString(), "--data", text.toString(), "--batches", "2");
+        CliTest.Run eval = CliTest.run("eval", runDir.toString(), "--batches", "2");
         assertEquals(0, eval.code(), eval.err());
         assertTrue(eval.out().matches("(?s).*step=4 val_loss=[0-9.]+.*"), eval.out());
+        CliTest.Run onText = CliTest.run("eval", runDir.toString(), "--data", text.toString(), "--windows", "8");
+        assertEquals(0, onText.code(), onText.err());
+        assertTrue(onText.out().matches("(?s).*step=4 loss=[0-9.]+ loss_per_byte=[0-9.]+ tokens=\\d+ windows=8 .*"), onText.out());
         CliTest.Run gen = CliTest.run("generate", runDir.toString(), "--prompt", "hello", "--max-tokens", "10", "--temperature", "0");
         assertEquals(0, gen.code(), gen.err());
         assertTrue(gen.out().startsWith("hello"), gen.out());

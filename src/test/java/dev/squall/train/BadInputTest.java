@@ -63,14 +63,17 @@ class BadInputTest {
         Trainer t = trainer(TinyRuns.model(), 20);
         t.train.checkpointEvery = 2;
         Path run = dir.resolve("run");
-        TrainingRun r = new TrainingRun(t, run, new PrintStream(new ByteArrayOutputStream()));
         // Two good steps and their checkpoint, then a weight of layer 1 turns to infinity.
         for (int i = 0; i < 2; i++) t.trainStep();
         Files.createDirectories(run);
         Checkpoint.save(TrainingRun.checkpointFile(run), t);
         byte[] good = Files.readAllBytes(TrainingRun.checkpointFile(run));
         t.program.buffer("layers.1.attn.wq").f[3] = Float.POSITIVE_INFINITY;
-        Diverged d = assertThrows(Diverged.class, () -> r.run(false));
+        Diverged d;
+        try (RunDirectory dirLock = RunDirectory.lock(run)) {
+            TrainingRun r = new TrainingRun(t, dirLock, new PrintStream(new ByteArrayOutputStream()));
+            d = assertThrows(Diverged.class, () -> r.run(false));
+        }
         assertTrue(d.getMessage().contains("step 3") && d.getMessage().contains("layer 1"), d.getMessage());
         assertTrue(d.getMessage().contains("last good checkpoint kept"), d.getMessage());
         assertArrayEquals(good, Files.readAllBytes(TrainingRun.checkpointFile(run)));
@@ -80,13 +83,15 @@ class BadInputTest {
     void stopRequestSavesACheckpointThenStops() throws Exception {
         Trainer t = trainer(TinyRuns.model(), 1000);
         Path run = dir.resolve("run");
-        TrainingRun r = new TrainingRun(t, run, new PrintStream(new ByteArrayOutputStream()));
+        RunDirectory dirLock = RunDirectory.lock(run);
+        TrainingRun r = new TrainingRun(t, dirLock, new PrintStream(new ByteArrayOutputStream()));
         Thread stopper = new Thread(() -> {
             while (t.step() < 3) Thread.onSpinWait();
             r.requestStop();
         });
         stopper.start();
         TrainingRun.Summary s = r.run(false);
+        dirLock.close();
         stopper.join();
         assertTrue(s.interrupted());
         assertTrue(s.steps() >= 3 && s.steps() < 1000, "stopped at " + s.steps());

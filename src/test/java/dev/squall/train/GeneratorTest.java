@@ -58,4 +58,43 @@ class GeneratorTest {
             }
         }
     }
+
+    /**
+     * Past the window, each token's logits are those of the full forward over the most recent
+     * context: the newest seq_len - seq_len/8 tokens kept at every slide, then the tokens after them.
+     */
+    @ParameterizedTest(name = "seq_len {0}")
+    @CsvSource({"16", "24", "5"})
+    void pastTheWindowTheMostRecentContextIsKept(int T) {
+        ModelConfig c = TinyRuns.model();
+        c.seqLen = T;
+        Transformer full = new Transformer(c, 1);
+        full.initialize();
+        JvmBackend jvm = new JvmBackend();
+        Generator g = new Generator(c, jvm);
+        for (Buffer b : full.program.buffers().values()) {
+            if (b.role == Buffer.Role.PARAM || b.role == Buffer.Role.STATE) {
+                System.arraycopy(b.f, 0, g.model.program.buffer(b.name).f, 0, b.size());
+            }
+        }
+        int keep = T - Math.max(1, T / 8);
+        assertTrue(keep >= 7 * T / 8 && keep < T, "keeps " + keep + " of " + T);
+        SplittableRandom rng = new SplittableRandom(11);
+        java.util.List<Integer> context = new java.util.ArrayList<>();
+        int V = c.vocabSize;
+        for (int step = 0; step < 3 * T + 2; step++) {
+            int token = rng.nextInt(V);
+            if (context.size() == T) context.subList(0, T - keep).clear();
+            context.add(token);
+            g.feed(token);
+            java.util.Arrays.fill(full.program.tokens.i, 0);
+            for (int t = 0; t < context.size(); t++) full.program.tokens.i[t] = context.get(t);
+            for (Stage s : full.program.forward) jvm.run(s);
+            int row = context.size() - 1;
+            for (int v = 0; v < V; v++) {
+                float want = full.logits().f[row * V + v];
+                assertEquals(want, g.model.logits().f[v], 1e-4 * (1 + Math.abs(want)), "step " + step + " logit " + v);
+            }
+        }
+    }
 }
