@@ -1,9 +1,9 @@
 package dev.squall.cli;
 
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.ConfigException;
 import dev.squall.program.Backend;
 import dev.squall.program.BackendProvider;
-import dev.squall.program.JvmBackend;
 
 /** Picks a backend by name: the JVM one built in, others through {@link BackendProvider}. */
 final class Backends {

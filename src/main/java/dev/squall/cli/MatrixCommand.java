@@ -1,14 +1,14 @@
 package dev.squall.cli;
 
+import dev.squall.jvm.JvmBackend;
 import dev.squall.matrix.Cases;
 import dev.squall.matrix.Cell;
 import dev.squall.matrix.KernelCase;
 import dev.squall.matrix.MatrixReport;
-import dev.squall.matrix.MatrixRunner;
 import dev.squall.matrix.MatrixRunner.Target;
+import dev.squall.matrix.MatrixRunner;
 import dev.squall.model.ConfigException;
 import dev.squall.program.BackendProvider;
-import dev.squall.program.JvmBackend;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -1,5 +1,7 @@
 package dev.squall.kernels;
 
+import static dev.squall.program.Hyper.*;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Shapes:
  *   n                    elements of one parameter tensor
  *   param, grad, m, v    (n)       m, v: first and second moments, zero before step 1
- *   hyper                (HYPER_SIZE)   per-step values, indices below
+ *   hyper                (Hyper.SIZE)   per-step values, slots of dev.squall.program.Hyper
  * </pre>
  *
  * <pre>
@@ -31,37 +33,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class AdamW {
     private AdamW() {}
 
-    /** Index of the learning rate in {@code hyper}. */
-    public static final int LR = 0;
-    /** Index of beta1, the first-moment decay. */
-    public static final int BETA1 = 1;
-    /** Index of beta2, the second-moment decay. */
-    public static final int BETA2 = 2;
-    /** Index of eps, added to sqrt(v-hat). */
-    public static final int EPS = 3;
-    /** Index of the decoupled weight decay (multiplied by lr, as in PyTorch's AdamW). */
-    public static final int WEIGHT_DECAY = 4;
-    /** Index of the step count t, 1 on the first update, stored as a float (exact up to 2^24). */
-    public static final int STEP = 5;
-    /** Index of the factor applied to the gradient first: min(1, maxNorm / globalNorm) when clipping, else 1. */
-    public static final int GRAD_SCALE = 6;
-    /** Length of {@code hyper}. */
-    public static final int HYPER_SIZE = 7;
-
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int GRAIN = 1 << 14;
-
-    /** Fills a hyper array in the order of the index constants. */
-    public static void setHyper(float[] hyper, float lr, float beta1, float beta2, float eps, float weightDecay,
-                                int step, float gradScale) {
-        hyper[LR] = lr;
-        hyper[BETA1] = beta1;
-        hyper[BETA2] = beta2;
-        hyper[EPS] = eps;
-        hyper[WEIGHT_DECAY] = weightDecay;
-        hyper[STEP] = step;
-        hyper[GRAD_SCALE] = gradScale;
-    }
 
     /** One AdamW step in place on param, m and v. */
     public static void update(float[] param, float[] grad, float[] m, float[] v, float[] hyper, int n) {

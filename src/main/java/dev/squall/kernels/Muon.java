@@ -1,5 +1,7 @@
 package dev.squall.kernels;
 
+import static dev.squall.program.Hyper.*;
+
 /**
  * Muon (MODEL.md "Optimizers", SPEC §6.2-§6.3): Nesterov momentum on a matrix's gradient, whose
  * {@link NewtonSchulz} orthogonalization is the step direction O, then the plain Muon update. MuonH
@@ -10,7 +12,7 @@ package dev.squall.kernels;
  *   n                              elements of one parameter tensor (a stack counts all its slices)
  *   param, grad, momentum, update  (n)    momentum zero before step 1
  *   ortho                          (n)    O = NS5(update)
- *   hyper                          (HYPER_SIZE)   per-step values, indices below
+ *   hyper                          (Hyper.SIZE)   per-step values, slots of dev.squall.program.Hyper
  * </pre>
  *
  * <pre>
@@ -27,35 +29,7 @@ package dev.squall.kernels;
 public final class Muon {
     private Muon() {}
 
-    /** Index of the learning rate in {@code hyper}. */
-    public static final int LR = AdamW.LR;
-    /** Index of the momentum mu. */
-    public static final int MOMENTUM = AdamW.BETA1;
-    /** Index of the decoupled weight decay lambda (multiplied by lr). */
-    public static final int WEIGHT_DECAY = AdamW.WEIGHT_DECAY;
-    /** Index of the step count, 1 on the first update (Muon needs no bias correction; kept for the logs). */
-    public static final int STEP = AdamW.STEP;
-    /** Index of the clipping factor applied to the gradient first. */
-    public static final int GRAD_SCALE = AdamW.GRAD_SCALE;
-    /** Length of {@code hyper}. */
-    public static final int HYPER_SIZE = AdamW.HYPER_SIZE;
-
     private static final int GRAIN = 1 << 14;
-
-    /** Fills a hyper array in the order of the index constants. */
-    public static void setHyper(float[] hyper, float lr, float momentum, float weightDecay, int step, float gradScale) {
-        java.util.Arrays.fill(hyper, 0f);
-        hyper[LR] = lr;
-        hyper[MOMENTUM] = momentum;
-        hyper[WEIGHT_DECAY] = weightDecay;
-        hyper[STEP] = step;
-        hyper[GRAD_SCALE] = gradScale;
-    }
-
-    /** Muon's shape factor sqrt(max(1, rows / cols)) of one (rows, cols) slice: a fixed constant per tensor. */
-    public static float shapeFactor(int rows, int cols) {
-        return (float) Math.sqrt(Math.max(1.0, (double) rows / cols));
-    }
 
     /** momentum = mu momentum + g (in place); update = mu momentum + g (written). */
     public static void momentum(float[] update, float[] momentum, float[] grad, float[] hyper, int n) {

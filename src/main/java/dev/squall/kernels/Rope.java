@@ -27,21 +27,6 @@ public final class Rope {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int GRAIN = 16;
 
-    /**
-     * Angles are formed and rotated in double: at p ~ 1e4 a float angle has lost most of its
-     * fractional digits, and ArchScale notes RoPE precision matters for stability.
-     */
-    public static void tables(float[] cos, float[] sin, int T, int hd, double base) {
-        int half = hd / 2;
-        for (int p = 0; p < T; p++) {
-            for (int i = 0; i < half; i++) {
-                double theta = p * Math.pow(base, -2.0 * i / hd);
-                cos[p * half + i] = (float) Math.cos(theta);
-                sin[p * half + i] = (float) Math.sin(theta);
-            }
-        }
-    }
-
     /** out = x * cos + rotate_half(x) * sin over a whole (B, T) batch. */
     public static void forward(float[] out, float[] inp, float[] cos, float[] sin, int B, int T, int nHeads, int hd) {
         Parallel.forRange(B * T, GRAIN, (lo, hi) -> {

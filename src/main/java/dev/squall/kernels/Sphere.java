@@ -1,5 +1,9 @@
 package dev.squall.kernels;
 
+import static dev.squall.program.Hyper.SphereNorms.*;
+
+import dev.squall.program.Hyper;
+
 /**
  * MuonH's update on the Frobenius sphere (SPEC §6.2, §6.4): every tensor keeps the radius it had
  * at initialisation, and the relative step is the learning rate whatever the shape. Also the
@@ -10,7 +14,7 @@ package dev.squall.kernels;
  *   n                       elements of one tensor; an expert stack is ONE tensor here (one radius, SPEC §6.1)
  *   param, direction        (n)    direction: O = NS5(momentum), or Adam's m-hat / (sqrt(v-hat) + eps)
  *   grad, m, v              (n)    Adam on the sphere only
- *   norms                   (NORMS_SIZE)   squared norms, slots below, written by {@link #sumSquares}
+ *   norms                   (SphereNorms.SIZE) squared norms, slots of Hyper.SphereNorms, written by {@link #sumSquares}
  *   hyper                   AdamW's or Muon's layout: LR and WEIGHT_DECAY sit at the same indices in both
  * </pre>
  *
@@ -31,15 +35,6 @@ package dev.squall.kernels;
 public final class Sphere {
     private Sphere() {}
 
-    /** Slot of ||W||_F² after the decay: R². */
-    public static final int RADIUS_SQ = 0;
-    /** Slot of ||O||_F². */
-    public static final int DIRECTION_SQ = 1;
-    /** Slot of ||W||_F² after the step, before the retraction. */
-    public static final int STEPPED_SQ = 2;
-    /** Length of {@code norms}. */
-    public static final int NORMS_SIZE = 3;
-
     /** Floor of both divisions, the group epsilon of SPEC §6.2. */
     static final double EPS = 1e-8;
 
@@ -51,7 +46,7 @@ public final class Sphere {
 
     /** param = (1 - lr wd) param, in place. */
     public static void decay(float[] param, float[] hyper, int n) {
-        float keep = 1f - hyper[AdamW.LR] * hyper[AdamW.WEIGHT_DECAY];
+        float keep = 1f - hyper[Hyper.LR] * hyper[Hyper.WEIGHT_DECAY];
         if (keep == 1f) return;
         Parallel.forRange(n, GRAIN, (lo, hi) -> {
             for (int i = lo; i < hi; i++) param[i] *= keep;
@@ -78,7 +73,7 @@ public final class Sphere {
     /** param -= lr R direction / max(||direction||, 1e-8), R and ||direction|| from {@code norms}. */
     public static void step(float[] param, float[] direction, float[] norms, float[] hyper, int n) {
         double radius = Math.sqrt(norms[RADIUS_SQ]), length = Math.max(Math.sqrt(norms[DIRECTION_SQ]), EPS);
-        float stepScale = (float) (hyper[AdamW.LR] * radius / length);
+        float stepScale = (float) (hyper[Hyper.LR] * radius / length);
         Parallel.forRange(n, GRAIN, (lo, hi) -> {
             for (int i = lo; i < hi; i++) param[i] -= stepScale * direction[i];
         });
@@ -98,8 +93,8 @@ public final class Sphere {
      * the sphere update with it. The gradient is not modified.
      */
     public static void adamDirection(float[] direction, float[] m, float[] v, float[] grad, float[] hyper, int n) {
-        float b1 = hyper[AdamW.BETA1], b2 = hyper[AdamW.BETA2], eps = hyper[AdamW.EPS];
-        float t = hyper[AdamW.STEP], gs = hyper[AdamW.GRAD_SCALE];
+        float b1 = hyper[Hyper.BETA1], b2 = hyper[Hyper.BETA2], eps = hyper[Hyper.EPS];
+        float t = hyper[Hyper.STEP], gs = hyper[Hyper.GRAD_SCALE];
         float c1 = (float) (1.0 / (1.0 - Math.pow(b1, t)));
         float c2 = (float) (1.0 / Math.sqrt(1.0 - Math.pow(b2, t)));
         float a1 = 1f - b1, a2 = 1f - b2;

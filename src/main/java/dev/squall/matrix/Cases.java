@@ -3,16 +3,13 @@ package dev.squall.matrix;
 import static dev.squall.matrix.Fixture.d;
 import static dev.squall.matrix.Fixture.fill;
 
-import dev.squall.kernels.AdamW;
-import dev.squall.kernels.Muon;
-import dev.squall.kernels.NewtonSchulz;
-import dev.squall.kernels.Router;
-import dev.squall.kernels.Sphere;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
+import dev.squall.program.Routing;
 import dev.squall.program.Stage;
-import dev.squall.program.Task;
 import dev.squall.program.Task.Summary;
+import dev.squall.program.Task;
 import dev.squall.reference.*;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -549,7 +546,7 @@ public final class Cases {
             s.add(new Task.ClipScale(sq, new Buffer[] {h1, h2}, 1f));
             for (Buffer h : new Buffer[] {h1, h2}) {
                 double[] ref = d(h);
-                ref[AdamW.GRAD_SCALE] = cases[c][1];
+                ref[Hyper.GRAD_SCALE] = cases[c][1];
                 expects.add(Expect.elementwise(h, ref, ROUNDING, "a square root and a division; other entries untouched"));
             }
         }
@@ -557,9 +554,9 @@ public final class Cases {
     }
 
     private static Buffer hyper(Fixture f, String name, float weightDecay) {
-        Buffer h = f.written(name, Role.OPTIMIZER, AdamW.HYPER_SIZE);
-        AdamW.setHyper(h.f, 1e-3f, 0.9f, 0.95f, 1e-8f, weightDecay, 3, 0.5f);
-        h.f[AdamW.GRAD_SCALE] = Float.NaN; // must be set by the task
+        Buffer h = f.written(name, Role.OPTIMIZER, Hyper.SIZE);
+        Hyper.setAdamW(h.f, 1e-3f, 0.9f, 0.95f, 1e-8f, weightDecay, 3, 0.5f);
+        h.f[Hyper.GRAD_SCALE] = Float.NaN; // must be set by the task
         return h;
     }
 
@@ -567,8 +564,8 @@ public final class Cases {
         int n = 61 * C;
         Buffer p = f.random("param", Role.PARAM, -1, 1, n), g = f.random("param.grad", Role.GRAD, -1, 1, n);
         Buffer m = f.random("m", Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v", Role.OPTIMIZER, 0, 0.01, n);
-        Buffer hyper = f.written("hyper", Role.OPTIMIZER, AdamW.HYPER_SIZE);
-        AdamW.setHyper(hyper.f, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 3, 0.7f);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Hyper.SIZE);
+        Hyper.setAdamW(hyper.f, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 3, 0.7f);
         Stage s = f.forward("adamw", new Task.AdamWUpdate(p, g, m, v, hyper));
         double[] base = d(p), rP = d(p), rM = d(m), rV = d(v);
         AdamWRef.update(rP, d(g), rM, rV, d(hyper), n);
@@ -611,8 +608,8 @@ public final class Cases {
         Buffer logits = routerLogits(f);
         List<Probe> probes = new ArrayList<>();
         String whySoftmax = "a softmax over 7 (or 2) logits: a few ulps per element";
-        for (int kind : new int[] {Router.SOFTMAX_TOPK, Router.TOPK_SOFTMAX, Router.SQRTGATE}) {
-            String k = Router.kindName(kind);
+        for (Routing kind : Routing.values()) {
+            String k = kind.label;
             Buffer idx = f.writtenInts("expert_idx." + k, Role.ACTIVATION, N, K);
             Buffer gates = f.written("gates." + k, Role.ACTIVATION, N, K), weights = f.written("weights." + k, Role.ACTIVATION, N, K);
             Buffer probs = f.written("probs." + k, Role.ACTIVATION, N, E), lse = f.written("lse." + k, Role.ACTIVATION, N);
@@ -647,7 +644,7 @@ public final class Cases {
         Buffer logits = routerLogits(f);
         int[] rIdx = new int[R];
         double[] rProbs = new double[N * E], rLse = new double[N];
-        RouterRef.forward(rIdx, new double[R], new double[R], rProbs, rLse, d(logits), N, E, K, Router.SOFTMAX_TOPK);
+        RouterRef.forward(rIdx, new double[R], new double[R], rProbs, rLse, d(logits), N, E, K, Routing.SOFTMAX_TOPK);
         Buffer idx = f.ints("expert_idx", Role.ACTIVATION, rIdx, N, K);
         Buffer probs = fill(f.written("probs", Role.ACTIVATION, N, E), rProbs), lse = fill(f.written("lse", Role.ACTIVATION, N), rLse);
         float gamma = 1f, beta = 1f, scale = 0.5f;
@@ -781,13 +778,13 @@ public final class Cases {
         int rows = C, cols = 61, n = rows * cols;
         Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, rows, cols), g = f.random("param.grad", Role.GRAD, -1, 1, rows, cols);
         Buffer mom = f.random("momentum", Role.OPTIMIZER, -0.5, 0.5, rows, cols);
-        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Muon.HYPER_SIZE);
-        Muon.setHyper(hyper.f, 0.02f, 0.95f, 0.1f, 3, 0.8f);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Hyper.SIZE);
+        Hyper.setMuon(hyper.f, 0.02f, 0.95f, 0.1f, 3, 0.8f);
         Buffer update = f.written("update", Role.ACTIVATION, n), ortho = f.written("ortho", Role.ACTIVATION, n);
-        Buffer[] s = nsScratch(f, n, NewtonSchulz.gramSize(rows, cols));
+        Buffer[] s = nsScratch(f, n, Task.NewtonSchulzOrthogonalize.gramSize(rows, cols));
         Stage st = f.forward("muon.step", new Task.MuonMomentum(update, mom, g, hyper, n),
                 new Task.NewtonSchulzOrthogonalize(ortho, update, s[0], s[1], s[2], s[3], 1, rows, cols),
-                new Task.MuonUpdate(p, ortho, hyper, n, Muon.shapeFactor(rows, cols)));
+                new Task.MuonUpdate(p, ortho, hyper, n, Task.MuonUpdate.shapeFactor(rows, cols)));
         double[] base = d(p), rP = d(p), rMom = d(mom);
         MuonRef.step(rP, rMom, d(g), d(hyper), 1, rows, cols);
         double[] rUpdate = MuonRef.nesterov(d(mom), d(g), d(hyper)), rOrtho = new double[n];
@@ -806,7 +803,7 @@ public final class Cases {
         for (int i = sRows * sCols; i < 2 * sRows * sCols; i++) gs.f[i] *= 30; // slices of very different norms
         Buffer out = f.written("out", Role.ACTIVATION, rows, cols), outStack = f.written("out_stack", Role.ACTIVATION, slices, sRows, sCols);
         Buffer[] s = nsScratch(f, Math.max(rows * cols, sRows * sCols),
-                Math.max(NewtonSchulz.gramSize(rows, cols), NewtonSchulz.gramSize(sRows, sCols)));
+                Math.max(Task.NewtonSchulzOrthogonalize.gramSize(rows, cols), Task.NewtonSchulzOrthogonalize.gramSize(sRows, sCols)));
         Stage st = f.forward("newton_schulz", new Task.NewtonSchulzOrthogonalize(out, g, s[0], s[1], s[2], s[3], 1, rows, cols),
                 new Task.NewtonSchulzOrthogonalize(outStack, gs, s[0], s[1], s[2], s[3], slices, sRows, sCols));
         double[] rOut = new double[rows * cols], rStack = new double[slices * sRows * sCols];
@@ -819,17 +816,17 @@ public final class Cases {
     /** The sphere update's tasks in the order HyperPOptimizer adds them. */
     static Stage sphereTasks(Stage s, Buffer param, Buffer direction, Buffer norms, Buffer hyper, int n) {
         s.add(new Task.SphereDecay(param, hyper, n));
-        s.add(new Task.SphereSumSquares(norms, Sphere.RADIUS_SQ, param, n));
-        s.add(new Task.SphereSumSquares(norms, Sphere.DIRECTION_SQ, direction, n));
+        s.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.RADIUS_SQ, param, n));
+        s.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.DIRECTION_SQ, direction, n));
         s.add(new Task.SphereStep(param, direction, norms, hyper, n));
-        s.add(new Task.SphereSumSquares(norms, Sphere.STEPPED_SQ, param, n));
+        s.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.STEPPED_SQ, param, n));
         s.add(new Task.SphereRetract(param, norms, n));
         return s;
     }
 
     /** ||W||² after the decay, ||direction||², ||W||² after the step: what the sums of squares write (SPEC §6.2). */
     static double[] sphereNorms(double[] param, double[] direction, double[] hyper) {
-        double lr = hyper[AdamW.LR], keep = 1 - lr * hyper[AdamW.WEIGHT_DECAY];
+        double lr = hyper[Hyper.LR], keep = 1 - lr * hyper[Hyper.WEIGHT_DECAY];
         double[] w = param.clone();
         for (int i = 0; i < w.length; i++) w[i] *= keep;
         double radius = SphereRef.norm(w), length = Math.max(SphereRef.norm(direction), 1e-8);
@@ -844,9 +841,9 @@ public final class Cases {
     static List<Probe> sphereStep(Fixture f) {
         int n = 61 * C;
         Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, 61, C), dir = f.random("direction", Role.ACTIVATION, -1, 1, 61, C);
-        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Muon.HYPER_SIZE);
-        Muon.setHyper(hyper.f, 0.05f, 0.95f, 0.1f, 3, 1f);
-        Buffer norms = f.written("norms", Role.ACTIVATION, Sphere.NORMS_SIZE);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Hyper.SIZE);
+        Hyper.setMuon(hyper.f, 0.05f, 0.95f, 0.1f, 3, 1f);
+        Buffer norms = f.written("norms", Role.ACTIVATION, Hyper.SphereNorms.SIZE);
         Stage st = sphereTasks(f.forward("sphere.step"), p, dir, norms, hyper, n);
         double[] base = d(p), rP = d(p);
         SphereRef.sphereStep(rP, d(dir), d(hyper));
@@ -860,18 +857,18 @@ public final class Cases {
         int n = V * C;
         Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, V, C), g = f.random("param.grad", Role.GRAD, -1, 1, V, C);
         Buffer m = f.random("m", Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v", Role.OPTIMIZER, 0, 0.01, n);
-        Buffer hyper = f.written("hyper", Role.OPTIMIZER, AdamW.HYPER_SIZE);
-        AdamW.setHyper(hyper.f, 0.05f, 0.9f, 0.95f, 1e-8f, 0f, 3, 0.7f); // HyperP: no weight decay on the head
-        Buffer dir = f.written("direction", Role.ACTIVATION, n), norms = f.written("norms", Role.ACTIVATION, Sphere.NORMS_SIZE);
+        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Hyper.SIZE);
+        Hyper.setAdamW(hyper.f, 0.05f, 0.9f, 0.95f, 1e-8f, 0f, 3, 0.7f); // HyperP: no weight decay on the head
+        Buffer dir = f.written("direction", Role.ACTIVATION, n), norms = f.written("norms", Role.ACTIVATION, Hyper.SphereNorms.SIZE);
         Stage st = f.forward("sphere.adam", new Task.SphereAdamDirection(dir, m, v, g, hyper, n));
         sphereTasks(st, p, dir, norms, hyper, n);
         double[] base = d(p), rP = d(p), rM = d(m), rV = d(v), h = d(hyper);
         SphereRef.adamStep(rP, rM, rV, d(g), h);
-        double t = h[AdamW.STEP];
+        double t = h[Hyper.STEP];
         double[] rDir = new double[n];
         for (int i = 0; i < n; i++) {
-            double mHat = rM[i] / (1 - Math.pow(h[AdamW.BETA1], t)), vHat = rV[i] / (1 - Math.pow(h[AdamW.BETA2], t));
-            rDir[i] = mHat / (Math.sqrt(vHat) + h[AdamW.EPS]);
+            double mHat = rM[i] / (1 - Math.pow(h[Hyper.BETA1], t)), vHat = rV[i] / (1 - Math.pow(h[Hyper.BETA2], t));
+            rDir[i] = mHat / (Math.sqrt(vHat) + h[Hyper.EPS]);
         }
         return List.of(new Probe("sphere.adam", st, List.of(
                 Expect.elementwise(dir, rDir, POINTWISE, "bias-corrected m / sqrt(v): a few roundings and a square root"),

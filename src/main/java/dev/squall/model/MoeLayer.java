@@ -1,10 +1,10 @@
 package dev.squall.model;
 
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
+import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
 
 /**
@@ -114,7 +114,7 @@ final class MoeLayer {
     void forward(Stage s, Buffer in, Buffer out, Buffer metrics) {
         int R = N * K;
         s.add(new Task.MatmulForward(logits, in, router.value(), N, C, E));
-        s.add(new Task.RouterForward(expertIdx, gates, weights, probs, lse, logits, N, E, K, kind.kernel));
+        s.add(new Task.RouterForward(expertIdx, gates, weights, probs, lse, logits, N, E, K, kind.routing));
         s.add(new Task.MoePlan(rowSlot, slotRow, offsets, expertIdx, N, K, E));
         s.add(new Task.MoeGather(xs, in, rowSlot, N, K, C));
         s.add(new Task.GroupedMatmulForward(hs, xs, wGateUp.value(), offsets, R, C, 2 * Fe, E));
@@ -158,7 +158,7 @@ final class MoeLayer {
         s.add(new Task.GroupedMatmulBackwardWeight(wGateUp.grad(), g.dhs, xs, offsets, R, C, 2 * Fe, E));
         s.add(new Task.MoeGatherBackward(din, g.dxs, slotRow, N, K, C));
 
-        s.add(new Task.RouterBackward(g.dlogits, g.dweights, gates, weights, probs, expertIdx, N, E, K, kind.kernel));
+        s.add(new Task.RouterBackward(g.dlogits, g.dweights, gates, weights, probs, expertIdx, N, E, K, kind.routing));
         if (gamma != 0) s.add(new Task.BalanceLossBackward(g.dlogits, probs, counts, N, E, K, gamma, lossScale));
         if (beta != 0) s.add(new Task.ZLossBackward(g.dlogits, probs, lse, N, E, beta, lossScale));
         s.add(new Task.MatmulBackwardInput(g.dRouterIn, g.dlogits, router.value(), N, C, E));

@@ -1,10 +1,10 @@
 package dev.squall.model;
 
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
+import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
 
 /**
@@ -177,8 +177,8 @@ public abstract class NormLayer {
         }
     }
 
-    /** SPEC §4.5: BHyT's epsilon inside the root. */
-    static final float BHYT_EPS = dev.squall.kernels.Bhyt.EPS;
+    /** BHyT's epsilon inside the root: fixed by SPEC §4.1 / §4.5, not norm_eps. */
+    static final float BHYT_EPS = 1e-6f;
 
     /**
      * BHyT's second norm in a Pre-LN block (SPEC §4.1 steps 4-5): no statistic of its own input h;

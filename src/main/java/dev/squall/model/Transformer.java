@@ -1,13 +1,12 @@
 package dev.squall.model;
 
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
-import dev.squall.program.Task;
+import dev.squall.program.StepProgram;
 import dev.squall.program.Task.Summary;
-import dev.squall.kernels.Rope;
+import dev.squall.program.Task;
 import java.util.SplittableRandom;
 
 /**
@@ -474,7 +473,23 @@ public final class Transformer {
         }
         if (finalNorm != null) finalNorm.initialize();
         if (lmHead != tokEmb) truncatedNormal(rng, lmHead.value().f, 1.0 / Math.sqrt(C));
-        Rope.tables(cos.f, sin.f, T, hd, cfg.ropeBase);
+        ropeTables(cos.f, sin.f, T, hd, cfg.ropeBase);
+    }
+
+    /**
+     * RoPE's cos/sin of theta(p, i) = p * base^(-2i/hd) for positions 0..T-1, tables (T, hd/2)
+     * (SPEC §8.3). Angles are formed and rotated in double: at p ~ 1e4 a float angle has lost most
+     * of its fractional digits, and ArchScale notes RoPE precision matters for stability.
+     */
+    public static void ropeTables(float[] cos, float[] sin, int T, int hd, double base) {
+        int half = hd / 2;
+        for (int p = 0; p < T; p++) {
+            for (int i = 0; i < half; i++) {
+                double theta = p * Math.pow(base, -2.0 * i / hd);
+                cos[p * half + i] = (float) Math.cos(theta);
+                sin[p * half + i] = (float) Math.sin(theta);
+            }
+        }
     }
 
     static void truncatedNormal(SplittableRandom rng, float[] a, double sigma) {

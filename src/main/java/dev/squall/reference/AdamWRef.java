@@ -1,14 +1,14 @@
 package dev.squall.reference;
 
-import dev.squall.kernels.AdamW;
+import dev.squall.program.Hyper;
 
-/** Double-precision AdamW, written the textbook way (explicit m-hat, v-hat); hyper indices as in {@link AdamW}. */
+/** Double-precision AdamW, written the textbook way (explicit m-hat, v-hat); slots of {@link dev.squall.program.Hyper}. */
 public final class AdamWRef {
     private AdamWRef() {}
 
     public static void update(double[] param, double[] grad, double[] m, double[] v, double[] hyper, int n) {
-        double lr = hyper[AdamW.LR], b1 = hyper[AdamW.BETA1], b2 = hyper[AdamW.BETA2], eps = hyper[AdamW.EPS];
-        double wd = hyper[AdamW.WEIGHT_DECAY], t = hyper[AdamW.STEP], gs = hyper[AdamW.GRAD_SCALE];
+        double lr = hyper[Hyper.LR], b1 = hyper[Hyper.BETA1], b2 = hyper[Hyper.BETA2], eps = hyper[Hyper.EPS];
+        double wd = hyper[Hyper.WEIGHT_DECAY], t = hyper[Hyper.STEP], gs = hyper[Hyper.GRAD_SCALE];
         for (int i = 0; i < n; i++) {
             double g = grad[i] * gs;
             m[i] = b1 * m[i] + (1 - b1) * g;

@@ -1,24 +1,16 @@
 package dev.squall.reference;
 
-import dev.squall.kernels.Router;
+import dev.squall.program.Routing;
 
 /**
  * Double-precision MoE router, SPEC §6.6 and §7.1: selection by marking the taken experts, softmaxes
- * and Jacobians written out as in the SPEC. The kinds are {@link Router}'s constants.
+ * and Jacobians written out as in the SPEC, for each {@link Routing} rule.
  */
 public final class RouterRef {
     private RouterRef() {}
 
-    public static int kind(String name) {
-        return Router.kind(name);
-    }
-
-    public static String kindName(int kind) {
-        return Router.kindName(kind);
-    }
-
     public static void forward(int[] expertIdx, double[] gates, double[] weights, double[] probs, double[] lse,
-                               double[] logits, int N, int E, int K, int kind) {
+                               double[] logits, int N, int E, int K, Routing kind) {
         for (int n = 0; n < N; n++) {
             boolean[] taken = new boolean[E];
             for (int k = 0; k < K; k++) {
@@ -40,20 +32,20 @@ public final class RouterRef {
             for (int k = 0; k < K; k++) selSum += Math.exp(logits[n * E + expertIdx[n * K + k]] - max);
             for (int k = 0; k < K; k++) {
                 int e = expertIdx[n * K + k];
-                double g = kind == Router.SOFTMAX_TOPK ? probs[n * E + e] : Math.exp(logits[n * E + e] - max) / selSum;
+                double g = kind == Routing.SOFTMAX_TOPK ? probs[n * E + e] : Math.exp(logits[n * E + e] - max) / selSum;
                 gates[n * K + k] = g;
-                weights[n * K + k] = kind == Router.SQRTGATE ? Math.sqrt(g + 1e-30) : g;
+                weights[n * K + k] = kind == Routing.SQRTGATE ? Math.sqrt(g + 1e-30) : g;
             }
         }
     }
 
     /** Writes dlogits. */
     public static void backward(double[] dlogits, double[] dweights, double[] gates, double[] weights, double[] probs,
-                                int[] expertIdx, int N, int E, int K, int kind) {
+                                int[] expertIdx, int N, int E, int K, Routing kind) {
         for (int n = 0; n < N; n++) {
             double[] a = new double[K];
             for (int k = 0; k < K; k++) {
-                a[k] = kind == Router.SQRTGATE
+                a[k] = kind == Routing.SQRTGATE
                         ? dweights[n * K + k] / (2 * Math.sqrt(gates[n * K + k] + 1e-30))
                         : dweights[n * K + k];
             }
@@ -63,7 +55,7 @@ public final class RouterRef {
                 int slot = -1;
                 for (int k = 0; k < K; k++) if (expertIdx[n * K + k] == j) slot = k;
                 double d;
-                if (kind == Router.SOFTMAX_TOPK) {
+                if (kind == Routing.SOFTMAX_TOPK) {
                     // SPEC §7.1: dz_j = p_j (a_j 1[j in S] - sum_{e in S} p_e a_e)
                     d = probs[n * E + j] * ((slot >= 0 ? a[slot] : 0) - s);
                 } else {

@@ -1,11 +1,11 @@
 package dev.squall.reference;
 
-import dev.squall.kernels.AdamW;
+import dev.squall.program.Hyper;
 
 /**
  * Double-precision MuonH and Adam-on-the-sphere steps (SPEC §6.1-§6.2), written as
  * W_{t+1} = R·normalize((1 − ηλ)W − η·R·O/‖O‖) with R the radius after the decay; one radius for a
- * whole tensor (an expert stack included). Hyper indices as in {@link AdamW} (Muon shares them).
+ * whole tensor (an expert stack included). Slots of {@link dev.squall.program.Hyper}.
  *
  * <pre>
  * Shapes: param, momentum, m, v, grad (slices, rows, cols) or (n)
@@ -24,8 +24,8 @@ public final class SphereRef {
 
     /** One Adam-on-the-sphere step in place on param, m and v. */
     public static void adamStep(double[] param, double[] m, double[] v, double[] grad, double[] hyper) {
-        double b1 = hyper[AdamW.BETA1], b2 = hyper[AdamW.BETA2], eps = hyper[AdamW.EPS];
-        double t = hyper[AdamW.STEP], gs = hyper[AdamW.GRAD_SCALE];
+        double b1 = hyper[Hyper.BETA1], b2 = hyper[Hyper.BETA2], eps = hyper[Hyper.EPS];
+        double t = hyper[Hyper.STEP], gs = hyper[Hyper.GRAD_SCALE];
         double[] direction = new double[param.length];
         for (int i = 0; i < param.length; i++) {
             double g = grad[i] * gs;
@@ -39,7 +39,7 @@ public final class SphereRef {
 
     /** Decay, step of relative length lr along the direction, retraction to the decayed radius. */
     public static void sphereStep(double[] param, double[] direction, double[] hyper) {
-        double lr = hyper[AdamW.LR], wd = hyper[AdamW.WEIGHT_DECAY];
+        double lr = hyper[Hyper.LR], wd = hyper[Hyper.WEIGHT_DECAY];
         for (int i = 0; i < param.length; i++) param[i] *= 1 - lr * wd;
         double radius = norm(param), length = Math.max(norm(direction), 1e-8);
         for (int i = 0; i < param.length; i++) param[i] -= lr * radius * direction[i] / length;

@@ -1,11 +1,11 @@
 package dev.squall.train;
 
-import dev.squall.kernels.AdamW;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
+import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +26,8 @@ public final class AdamWOptimizer implements Optimizer {
     public AdamWOptimizer(StepProgram program, TrainConfig cfg) {
         this.cfg = cfg;
         gradSq = program.floats("optim.grad_sq", Role.OUTPUT, 1);
-        hyperDecay = program.floats("optim.hyper.decay", Role.INPUT, AdamW.HYPER_SIZE);
-        hyperNoDecay = program.floats("optim.hyper.no_decay", Role.INPUT, AdamW.HYPER_SIZE);
+        hyperDecay = program.floats("optim.hyper.decay", Role.INPUT, Hyper.SIZE);
+        hyperNoDecay = program.floats("optim.hyper.no_decay", Role.INPUT, Hyper.SIZE);
         Optimizer.addClipping(stage, program, gradSq, new Buffer[] {hyperDecay, hyperNoDecay}, cfg.gradClip);
         for (Param p : program.params()) {
             Buffer[] mv = Optimizer.adamMoments(program, p, state);
@@ -38,9 +38,9 @@ public final class AdamWOptimizer implements Optimizer {
     /** Writes the step's hyperparameters (step is 0-based; Adam's bias correction uses step + 1). */
     @Override public void prepare(int step) {
         float lr = (float) cfg.learningRate(step);
-        AdamW.setHyper(hyperDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps,
+        Hyper.setAdamW(hyperDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps,
                 (float) cfg.weightDecay, step + 1, 1f);
-        AdamW.setHyper(hyperNoDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
+        Hyper.setAdamW(hyperNoDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
     }
 
     @Override public Stage stage() { return stage; }

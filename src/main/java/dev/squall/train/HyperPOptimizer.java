@@ -1,13 +1,11 @@
 package dev.squall.train;
 
-import dev.squall.kernels.AdamW;
-import dev.squall.kernels.Muon;
-import dev.squall.kernels.Sphere;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
+import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,9 +29,9 @@ public final class HyperPOptimizer implements Optimizer {
         this.cfg = cfg;
         this.peakLr = peakLr;
         gradSq = program.floats("optim.grad_sq", Role.OUTPUT, 1);
-        hyperAdam = program.floats("optim.hyper.adam", Role.INPUT, AdamW.HYPER_SIZE);
-        hyperMuon = program.floats("optim.hyper.muon", Role.INPUT, Muon.HYPER_SIZE);
-        norms = program.floats("optim.sphere.norms", Role.ACTIVATION, Sphere.NORMS_SIZE);
+        hyperAdam = program.floats("optim.hyper.adam", Role.INPUT, Hyper.SIZE);
+        hyperMuon = program.floats("optim.hyper.muon", Role.INPUT, Hyper.SIZE);
+        norms = program.floats("optim.sphere.norms", Role.ACTIVATION, Hyper.SphereNorms.SIZE);
         Optimizer.addClipping(stage, program, gradSq, hypers(), cfg.gradClip);
         List<Param> matrices = program.params().stream().filter(Optimizer::isMatrix).toList();
         int largest = 1;
@@ -60,10 +58,10 @@ public final class HyperPOptimizer implements Optimizer {
     /** Decay, radius, step of relative length η, retraction to the radius (SPEC §6.2). */
     private void addSphereStep(Buffer param, Buffer direction, Buffer hyper, int n) {
         stage.add(new Task.SphereDecay(param, hyper, n));
-        stage.add(new Task.SphereSumSquares(norms, Sphere.RADIUS_SQ, param, n));
-        stage.add(new Task.SphereSumSquares(norms, Sphere.DIRECTION_SQ, direction, n));
+        stage.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.RADIUS_SQ, param, n));
+        stage.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.DIRECTION_SQ, direction, n));
         stage.add(new Task.SphereStep(param, direction, norms, hyper, n));
-        stage.add(new Task.SphereSumSquares(norms, Sphere.STEPPED_SQ, param, n));
+        stage.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.STEPPED_SQ, param, n));
         stage.add(new Task.SphereRetract(param, norms, n));
     }
 
@@ -80,8 +78,8 @@ public final class HyperPOptimizer implements Optimizer {
 
     @Override public void prepare(int step) {
         float lr = (float) (peakLr * cfg.scheduleFactor(step));
-        AdamW.setHyper(hyperAdam.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
-        Muon.setHyper(hyperMuon.f, lr, (float) cfg.muonMomentum, (float) cfg.weightDecay, step + 1, 1f);
+        Hyper.setAdamW(hyperAdam.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
+        Hyper.setMuon(hyperMuon.f, lr, (float) cfg.muonMomentum, (float) cfg.weightDecay, step + 1, 1f);
     }
 
     @Override public Stage stage() { return stage; }

@@ -1,11 +1,10 @@
 package dev.squall.train;
 
-import dev.squall.kernels.NewtonSchulz;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
+import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
 import java.util.List;
 
@@ -25,7 +24,7 @@ final class MuonDirections {
             int[] d = dims(p);
             n = Math.max(n, p.value().size());
             slice = Math.max(slice, d[1] * d[2]);
-            gramSize = Math.max(gramSize, NewtonSchulz.gramSize(d[1], d[2]));
+            gramSize = Math.max(gramSize, Task.NewtonSchulzOrthogonalize.gramSize(d[1], d[2]));
         }
         update = program.floats("optim.muon.update", Role.ACTIVATION, n);
         ortho = program.floats("optim.muon.ortho", Role.ACTIVATION, n);

@@ -1,12 +1,11 @@
 package dev.squall.train;
 
-import dev.squall.kernels.AdamW;
-import dev.squall.kernels.Muon;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
+import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,9 +26,9 @@ public final class MuonOptimizer implements Optimizer {
     public MuonOptimizer(StepProgram program, TrainConfig cfg) {
         this.cfg = cfg;
         gradSq = program.floats("optim.grad_sq", Role.OUTPUT, 1);
-        hyperDecay = program.floats("optim.hyper.decay", Role.INPUT, AdamW.HYPER_SIZE);
-        hyperNoDecay = program.floats("optim.hyper.no_decay", Role.INPUT, AdamW.HYPER_SIZE);
-        hyperMuon = program.floats("optim.hyper.muon", Role.INPUT, Muon.HYPER_SIZE);
+        hyperDecay = program.floats("optim.hyper.decay", Role.INPUT, Hyper.SIZE);
+        hyperNoDecay = program.floats("optim.hyper.no_decay", Role.INPUT, Hyper.SIZE);
+        hyperMuon = program.floats("optim.hyper.muon", Role.INPUT, Hyper.SIZE);
         Optimizer.addClipping(stage, program, gradSq, hypers(), cfg.gradClip);
         List<Param> matrices = program.params().stream().filter(Optimizer::isMatrix).toList();
         MuonDirections directions = new MuonDirections(program, matrices, 1);
@@ -38,7 +37,7 @@ public final class MuonOptimizer implements Optimizer {
                 state.add(directions.addDirection(stage, program, p, hyperMuon));
                 int[] d = MuonDirections.dims(p);
                 stage.add(new Task.MuonUpdate(p.value(), directions.ortho, hyperMuon, p.value().size(),
-                        Muon.shapeFactor(d[1], d[2])));
+                        Task.MuonUpdate.shapeFactor(d[1], d[2])));
             } else {
                 Buffer[] mv = Optimizer.adamMoments(program, p, state);
                 stage.add(new Task.AdamWUpdate(p.value(), p.grad(), mv[0], mv[1], p.decay() ? hyperDecay : hyperNoDecay));
@@ -49,10 +48,10 @@ public final class MuonOptimizer implements Optimizer {
     @Override public void prepare(int step) {
         double factor = cfg.scheduleFactor(step);
         float lr = (float) (cfg.lr * factor);
-        AdamW.setHyper(hyperDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps,
+        Hyper.setAdamW(hyperDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps,
                 (float) cfg.weightDecay, step + 1, 1f);
-        AdamW.setHyper(hyperNoDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
-        Muon.setHyper(hyperMuon.f, (float) (cfg.muonLr * factor), (float) cfg.muonMomentum, (float) cfg.weightDecay,
+        Hyper.setAdamW(hyperNoDecay.f, lr, (float) cfg.beta1, (float) cfg.beta2, (float) cfg.adamEps, 0f, step + 1, 1f);
+        Hyper.setMuon(hyperMuon.f, (float) (cfg.muonLr * factor), (float) cfg.muonMomentum, (float) cfg.weightDecay,
                 step + 1, 1f);
     }
 

@@ -3,11 +3,11 @@ package dev.squall.cli;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.io.Json;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.matrix.Cases;
 import dev.squall.matrix.MatrixRunner.Target;
 import dev.squall.program.Backend;
 import dev.squall.program.Buffer;
-import dev.squall.program.JvmBackend;
 import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
 import dev.squall.program.Task;

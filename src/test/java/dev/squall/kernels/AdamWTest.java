@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.squall.program.Hyper;
 import dev.squall.reference.AdamWRef;
 import dev.squall.testing.Close;
 import org.junit.jupiter.api.Test;
@@ -20,10 +21,10 @@ class AdamWTest {
         long seed = 101L * n;
         float[] param = normal(seed, n, 1.0), m = new float[n], v = new float[n];
         double[] rParam = toDouble(param), rm = new double[n], rv = new double[n];
-        float[] hyper = new float[AdamW.HYPER_SIZE];
+        float[] hyper = new float[Hyper.SIZE];
         for (int t = 1; t <= 10; t++) {
             float lr = 1e-2f * (1f - 0.05f * t), gradScale = t % 3 == 0 ? 0.37f : 1f;
-            AdamW.setHyper(hyper, lr, 0.9f, 0.95f, 1e-8f, 0.1f, t, gradScale);
+            Hyper.setAdamW(hyper, lr, 0.9f, 0.95f, 1e-8f, 0.1f, t, gradScale);
             // Gradients of varied magnitude per element, so sqrt(v) spans several decades.
             float[] grad = normal(seed + t, n, 1.0);
             for (int i = 0; i < n; i++) grad[i] *= (float) gradMagnitude(i);
@@ -52,8 +53,8 @@ class AdamWTest {
     void firstStepMovesEachParameterByTheLearningRate() {
         int n = 37;
         float[] param = new float[n], m = new float[n], v = new float[n], grad = normal(1, n, 1.0);
-        float[] hyper = new float[AdamW.HYPER_SIZE];
-        AdamW.setHyper(hyper, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1, 1f);
+        float[] hyper = new float[Hyper.SIZE];
+        Hyper.setAdamW(hyper, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1, 1f);
         AdamW.update(param, grad, m, v, hyper, n);
         for (int i = 0; i < n; i++) assertEquals(-1e-3 * Math.signum(grad[i]), param[i], 1e-8);
     }
@@ -62,8 +63,8 @@ class AdamWTest {
     @Test
     void weightDecayIsDecoupled() {
         float[] param = {2f, -4f}, m = new float[2], v = new float[2], grad = new float[2];
-        float[] hyper = new float[AdamW.HYPER_SIZE];
-        AdamW.setHyper(hyper, 0.1f, 0.9f, 0.999f, 1e-8f, 0.5f, 1, 1f);
+        float[] hyper = new float[Hyper.SIZE];
+        Hyper.setAdamW(hyper, 0.1f, 0.9f, 0.999f, 1e-8f, 0.5f, 1, 1f);
         AdamW.update(param, grad, m, v, hyper, 2);
         assertEquals(2f * (1 - 0.05f), param[0], 1e-6);
         assertEquals(-4f * (1 - 0.05f), param[1], 1e-6);

@@ -3,6 +3,8 @@ package dev.squall.kernels;
 import static dev.squall.testing.Arrays2.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.squall.program.Hyper;
+import dev.squall.program.Task;
 import dev.squall.reference.MuonRef;
 import dev.squall.testing.Close;
 import org.junit.jupiter.api.Test;
@@ -20,10 +22,10 @@ class MuonTest {
         float[] param = normal(seed, n, 0.1), momentum = new float[n];
         double[] rParam = toDouble(param), rMomentum = new double[n];
         float[] start = param.clone();
-        float[] hyper = new float[Muon.HYPER_SIZE];
+        float[] hyper = new float[Hyper.SIZE];
         Scratch s = new Scratch(slices, rows, cols);
         for (int t = 1; t <= 6; t++) {
-            Muon.setHyper(hyper, 0.02f * (1f - 0.1f * t), 0.95f, t % 2 == 0 ? 0.1f : 0f, t, t % 3 == 0 ? 0.37f : 1f);
+            Hyper.setMuon(hyper, 0.02f * (1f - 0.1f * t), 0.95f, t % 2 == 0 ? 0.1f : 0f, t, t % 3 == 0 ? 0.37f : 1f);
             float[] grad = normal(seed + t, n, 1.0), gradCopy = grad.clone();
             s.step(param, momentum, grad, hyper);
             assertArrayEquals(gradCopy, grad, "the gradient must not be modified");
@@ -44,9 +46,9 @@ class MuonTest {
     /** Muon's shape factor: sqrt(rows / cols) for tall matrices, 1 otherwise (MODEL.md "Optimizers"). */
     @Test
     void shapeFactor() {
-        assertEquals(Math.sqrt(2), Muon.shapeFactor(96, 48), 1e-7);
-        assertEquals(1f, Muon.shapeFactor(48, 96));
-        assertEquals(1f, Muon.shapeFactor(64, 64));
+        assertEquals(Math.sqrt(2), Task.MuonUpdate.shapeFactor(96, 48), 1e-7);
+        assertEquals(1f, Task.MuonUpdate.shapeFactor(48, 96));
+        assertEquals(1f, Task.MuonUpdate.shapeFactor(64, 64));
     }
 
     /** Without the reference: one step from zero momentum moves W by exactly -lr * shape * NS5(g) (plus the decay). */
@@ -54,8 +56,8 @@ class MuonTest {
     void firstStepIsTheOrthogonalizedGradient() {
         int rows = 40, cols = 24, n = rows * cols;
         float[] param = normal(3, n, 1.0), start = param.clone(), momentum = new float[n], grad = normal(4, n, 1.0);
-        float[] hyper = new float[Muon.HYPER_SIZE];
-        Muon.setHyper(hyper, 0.01f, 0.9f, 0.5f, 1, 1f);
+        float[] hyper = new float[Hyper.SIZE];
+        Hyper.setMuon(hyper, 0.01f, 0.9f, 0.5f, 1, 1f);
         new Scratch(1, rows, cols).step(param, momentum, grad, hyper);
         // U = (1 + mu) g from zero momentum; NS5 is scale-invariant, so O = NS5(g).
         float[] o = NewtonSchulzTest.run(grad, 1, rows, cols);
@@ -92,7 +94,7 @@ class MuonTest {
 
         void step(float[] param, float[] momentum, float[] grad, float[] hyper) {
             direction(momentum, grad, hyper);
-            Muon.update(param, ortho, hyper, n, Muon.shapeFactor(rows, cols));
+            Muon.update(param, ortho, hyper, n, Task.MuonUpdate.shapeFactor(rows, cols));
         }
     }
 }

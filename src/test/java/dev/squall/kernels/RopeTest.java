@@ -35,7 +35,7 @@ class RopeTest {
         double[] cos = new double[T * half], sin = new double[T * half];
         RopeRef.tables(cos, sin, T, hd, 10000);
         float[] fcos = new float[T * half], fsin = new float[T * half];
-        Rope.tables(fcos, fsin, T, hd, 10000);
+        dev.squall.model.Transformer.ropeTables(fcos, fsin, T, hd, 10000);
         float[] q = normal(11L * p + s, hd, 1.0), k = normal(13L * p + s + 1, hd, 1.0);
 
         double lhs = GradCheck.dot(rotateRef(q, p, cos, sin, hd), rotateRef(k, s, cos, sin, hd));
@@ -67,7 +67,7 @@ class RopeTest {
         int n = B * T * nHeads * hd, half = hd / 2;
         long seed = 7L * T + hd;
         float[] cos = poisoned(T * half), sin = poisoned(T * half);
-        Rope.tables(cos, sin, T, hd, 10000);
+        dev.squall.model.Transformer.ropeTables(cos, sin, T, hd, 10000);
         double[] rcos = new double[T * half], rsin = new double[T * half];
         RopeRef.tables(rcos, rsin, T, hd, 10000);
         // Angles in double, then one rounding to float.

@@ -4,6 +4,7 @@ import static dev.squall.testing.Arrays2.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.squall.program.Routing;
 import dev.squall.reference.RouterLossesRef;
 import dev.squall.reference.RouterRef;
 import dev.squall.testing.Close;
@@ -25,7 +26,7 @@ class RouterLossesTest {
     static Routed route(double[] z, int N, int E, int K) {
         int[] idx = new int[N * K];
         double[] probs = new double[N * E], lse = new double[N], counts = new double[E];
-        RouterRef.forward(idx, new double[N * K], new double[N * K], probs, lse, z, N, E, K, Router.TOPK_SOFTMAX);
+        RouterRef.forward(idx, new double[N * K], new double[N * K], probs, lse, z, N, E, K, Routing.TOPK_SOFTMAX);
         RouterLossesRef.counts(counts, idx, N, K, E);
         return new Routed(probs, lse, counts, idx);
     }

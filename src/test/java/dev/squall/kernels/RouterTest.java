@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.squall.program.Routing;
 import dev.squall.reference.RouterRef;
 import dev.squall.testing.Close;
 import dev.squall.testing.GradCheck;
@@ -50,21 +51,21 @@ class RouterTest {
         double[] dw = GradCheck.randomDouble(7L * K + kind, N * K);
         int[] idx = new int[N * K];
         double[] gates = new double[N * K], w = new double[N * K], probs = new double[N * E], lse = new double[N];
-        RouterRef.forward(idx, gates, w, probs, lse, z, N, E, K, kind);
+        RouterRef.forward(idx, gates, w, probs, lse, z, N, E, K, rule(kind));
         double[] dz = new double[N * E];
-        RouterRef.backward(dz, dw, gates, w, probs, idx, N, E, K, kind);
+        RouterRef.backward(dz, dw, gates, w, probs, idx, N, E, K, rule(kind));
         int[] idxAtStart = idx.clone();
         GradCheck.check("dlogits", z, dz, () -> {
             int[] i2 = new int[N * K];
             double[] w2 = new double[N * K];
-            RouterRef.forward(i2, new double[N * K], w2, new double[N * E], new double[N], z, N, E, K, kind);
+            RouterRef.forward(i2, new double[N * K], w2, new double[N * E], new double[N], z, N, E, K, rule(kind));
             assertArrayEquals(idxAtStart, i2, "the perturbation changed the selection");
             return GradCheck.dot(dw, w2);
         }, 1e-7);
         // lse's gradient is the full softmax: the z-loss relies on it.
         GradCheck.check("dlse/dlogits", z, probs.clone(), () -> {
             double[] l2 = new double[N];
-            RouterRef.forward(new int[N * K], new double[N * K], new double[N * K], new double[N * E], l2, z, N, E, K, kind);
+            RouterRef.forward(new int[N * K], new double[N * K], new double[N * K], new double[N * E], l2, z, N, E, K, rule(kind));
             double s = 0;
             for (double v : l2) s += v;
             return s;
@@ -101,8 +102,8 @@ class RouterTest {
         int[] rIdx = new int[N * K];
         double[] rGates = new double[N * K], rW = new double[N * K], rProbs = new double[N * E], rLse = new double[N];
         double[] rDz = new double[N * E];
-        RouterRef.forward(rIdx, rGates, rW, rProbs, rLse, toDouble(z), N, E, K, kind);
-        RouterRef.backward(rDz, toDouble(dw), rGates, rW, rProbs, rIdx, N, E, K, kind);
+        RouterRef.forward(rIdx, rGates, rW, rProbs, rLse, toDouble(z), N, E, K, rule(kind));
+        RouterRef.backward(rDz, toDouble(dw), rGates, rW, rProbs, rIdx, N, E, K, rule(kind));
 
         assertArrayEquals(rIdx, idx, "expertIdx");
         // Softmaxes over at most 64 terms, exp within 2e-7 relative: a few float ulps per element.
@@ -134,7 +135,7 @@ class RouterTest {
             int[] idx = new int[N * K], rIdx = new int[N * K];
             Router.forward(idx, new float[N * K], new float[N * K], new float[N * E], new float[N], z, N, E, K, kind);
             RouterRef.forward(rIdx, new double[N * K], new double[N * K], new double[N * E], new double[N],
-                    toDouble(z), N, E, K, kind);
+                    toDouble(z), N, E, K, rule(kind));
             for (int n = 0; n < N; n++) {
                 for (int k = 0; k < K; k++) {
                     assertEquals(expected[n][k], idx[n * K + k], "kernel row " + n + " pick " + k + " kind " + kind);
@@ -173,5 +174,15 @@ class RouterTest {
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> Router.kind("topk"));
         assertTrue(ex.getMessage().contains("softmax-topk") && ex.getMessage().contains("topk-softmax")
                 && ex.getMessage().contains("sqrtgate"), ex.getMessage());
+    }
+
+    /** The reference's rule for the kernel's constant. */
+    static Routing rule(int kind) {
+        return switch (kind) {
+            case Router.SOFTMAX_TOPK -> Routing.SOFTMAX_TOPK;
+            case Router.TOPK_SOFTMAX -> Routing.TOPK_SOFTMAX;
+            case Router.SQRTGATE -> Routing.SQRTGATE;
+            default -> throw new IllegalArgumentException("router kind " + kind);
+        };
     }
 }

@@ -3,6 +3,7 @@ package dev.squall.kernels;
 import static dev.squall.testing.Arrays2.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.squall.program.Hyper;
 import dev.squall.reference.SphereRef;
 import dev.squall.testing.Close;
 import org.junit.jupiter.api.Test;
@@ -20,10 +21,10 @@ class SphereTest {
 
     static void sphereStep(float[] param, float[] direction, float[] hyper, float[] norms, int n) {
         Sphere.decay(param, hyper, n);
-        Sphere.sumSquares(norms, Sphere.RADIUS_SQ, param, n);
-        Sphere.sumSquares(norms, Sphere.DIRECTION_SQ, direction, n);
+        Sphere.sumSquares(norms, Hyper.SphereNorms.RADIUS_SQ, param, n);
+        Sphere.sumSquares(norms, Hyper.SphereNorms.DIRECTION_SQ, direction, n);
         Sphere.step(param, direction, norms, hyper, n);
-        Sphere.sumSquares(norms, Sphere.STEPPED_SQ, param, n);
+        Sphere.sumSquares(norms, Hyper.SphereNorms.STEPPED_SQ, param, n);
         Sphere.retract(param, norms, n);
     }
 
@@ -33,13 +34,13 @@ class SphereTest {
     void muonhMatchesReferenceAndKeepsTheNorm(int slices, int rows, int cols) {
         int n = slices * rows * cols;
         long seed = 7L * n + cols;
-        float[] param = normal(seed, n, 0.2), momentum = new float[n], norms = poisoned(Sphere.NORMS_SIZE);
+        float[] param = normal(seed, n, 0.2), momentum = new float[n], norms = poisoned(Hyper.SphereNorms.SIZE);
         double[] rParam = toDouble(param), rMomentum = new double[n];
         double radius = SphereRef.norm(rParam);
-        float[] hyper = new float[Muon.HYPER_SIZE];
+        float[] hyper = new float[Hyper.SIZE];
         MuonTest.Scratch s = new MuonTest.Scratch(slices, rows, cols);
         for (int t = 1; t <= 8; t++) {
-            Muon.setHyper(hyper, 0.05f, 0.95f, 0f, t, t % 3 == 0 ? 0.5f : 1f);
+            Hyper.setMuon(hyper, 0.05f, 0.95f, 0f, t, t % 3 == 0 ? 0.5f : 1f);
             float[] grad = normal(seed + t, n, 1.0);
             muonhStep(param, momentum, grad, hyper, norms, s);
             SphereRef.muonStep(rParam, rMomentum, toDouble(grad), toDouble(hyper), slices, rows, cols);
@@ -53,12 +54,12 @@ class SphereTest {
     @Test
     void stackSharesOneRadius() {
         int slices = 3, rows = 16, cols = 24, size = rows * cols, n = slices * size;
-        float[] param = normal(11, n, 1.0), momentum = new float[n], norms = new float[Sphere.NORMS_SIZE];
+        float[] param = normal(11, n, 1.0), momentum = new float[n], norms = new float[Hyper.SphereNorms.SIZE];
         for (int i = 0; i < size; i++) param[i] *= 4; // slice 0 four times the others
         double[] before = sliceNorms(param, slices, size);
         double total = SphereRef.norm(toDouble(param));
-        float[] hyper = new float[Muon.HYPER_SIZE];
-        Muon.setHyper(hyper, 0.2f, 0.95f, 0f, 1, 1f);
+        float[] hyper = new float[Hyper.SIZE];
+        Hyper.setMuon(hyper, 0.2f, 0.95f, 0f, 1, 1f);
         muonhStep(param, momentum, normal(12, n, 1.0), hyper, norms, new MuonTest.Scratch(slices, rows, cols));
         assertEquals(total, SphereRef.norm(toDouble(param)), 1e-6 * total);
         double[] after = sliceNorms(param, slices, size);
@@ -76,11 +77,11 @@ class SphereTest {
     void weightDecayOnlyShrinksTheRadius() {
         int n = 48 * 32, steps = 20;
         float lr = 0.05f, wd = 0.5f;
-        float[] plain = normal(21, n, 0.3), decayed = plain.clone(), norms = new float[Sphere.NORMS_SIZE];
+        float[] plain = normal(21, n, 0.3), decayed = plain.clone(), norms = new float[Hyper.SphereNorms.SIZE];
         double radius = SphereRef.norm(toDouble(plain));
-        float[] hPlain = new float[Muon.HYPER_SIZE], hDecayed = new float[Muon.HYPER_SIZE];
-        Muon.setHyper(hPlain, lr, 0.95f, 0f, 1, 1f);
-        Muon.setHyper(hDecayed, lr, 0.95f, wd, 1, 1f);
+        float[] hPlain = new float[Hyper.SIZE], hDecayed = new float[Hyper.SIZE];
+        Hyper.setMuon(hPlain, lr, 0.95f, 0f, 1, 1f);
+        Hyper.setMuon(hDecayed, lr, 0.95f, wd, 1, 1f);
         double worstDirection = 0, worstRadius = 0;
         for (int t = 1; t <= steps; t++) {
             float[] direction = normal(100 + t, n, 1.0);
@@ -110,12 +111,12 @@ class SphereTest {
     @ValueSource(ints = {1, 7, 65, 2048, 100_003})
     void adamOnTheSphereMatchesReference(int n) {
         float[] param = normal(n, n, 0.05), m = new float[n], v = new float[n], direction = poisoned(n);
-        float[] norms = poisoned(Sphere.NORMS_SIZE);
+        float[] norms = poisoned(Hyper.SphereNorms.SIZE);
         double[] rParam = toDouble(param), rm = new double[n], rv = new double[n];
         double radius = SphereRef.norm(rParam);
-        float[] hyper = new float[AdamW.HYPER_SIZE];
+        float[] hyper = new float[Hyper.SIZE];
         for (int t = 1; t <= 6; t++) {
-            AdamW.setHyper(hyper, 0.01f * (1f - 0.1f * t), 0.9f, 0.95f, 1e-8f, 0f, t, t % 2 == 0 ? 0.4f : 1f);
+            Hyper.setAdamW(hyper, 0.01f * (1f - 0.1f * t), 0.9f, 0.95f, 1e-8f, 0f, t, t % 2 == 0 ? 0.4f : 1f);
             float[] grad = normal(n + 10L * t, n, 1.0);
             Sphere.adamDirection(direction, m, v, grad, hyper, n);
             sphereStep(param, direction, hyper, norms, n);
@@ -130,13 +131,13 @@ class SphereTest {
     @ParameterizedTest(name = "n={0}")
     @ValueSource(ints = {1, 3, 4095, 4097, 100_003})
     void sumSquaresIsTheSquaredNorm(int n) {
-        float[] x = normal(n + 1, n, 2.0), norms = poisoned(Sphere.NORMS_SIZE);
-        Sphere.sumSquares(norms, Sphere.STEPPED_SQ, x, n);
+        float[] x = normal(n + 1, n, 2.0), norms = poisoned(Hyper.SphereNorms.SIZE);
+        Sphere.sumSquares(norms, Hyper.SphereNorms.STEPPED_SQ, x, n);
         double want = 0;
         for (float f : x) want += (double) f * f;
         // Summed in double: only the final float rounding remains.
-        assertEquals(want, norms[Sphere.STEPPED_SQ], 1e-7 * want);
-        assertTrue(Float.isNaN(norms[Sphere.RADIUS_SQ]), "only the named slot is written");
+        assertEquals(want, norms[Hyper.SphereNorms.STEPPED_SQ], 1e-7 * want);
+        assertTrue(Float.isNaN(norms[Hyper.SphereNorms.RADIUS_SQ]), "only the named slot is written");
     }
 
     static double[] sliceNorms(float[] a, int slices, int size) {

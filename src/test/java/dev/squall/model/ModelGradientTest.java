@@ -2,15 +2,15 @@ package dev.squall.model;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.squall.program.JvmBackend;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram;
 import dev.squall.program.StepProgram.Param;
+import dev.squall.program.StepProgram;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import java.util.stream.Stream;
 
 /**
  * The whole model's backward against finite differences of its own forward, tensor by tensor: for

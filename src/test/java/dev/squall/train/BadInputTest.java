@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.data.ByteCorpus;
 import dev.squall.io.SafeTensors;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.ConfigException;
 import dev.squall.model.ModelConfig;
-import dev.squall.program.JvmBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -2,9 +2,9 @@ package dev.squall.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.Transformer;
 import dev.squall.program.Buffer;
-import dev.squall.program.JvmBackend;
 import dev.squall.program.Stage;
 import java.nio.file.Path;
 import java.util.ArrayList;

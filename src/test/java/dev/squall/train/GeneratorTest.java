@@ -2,13 +2,13 @@ package dev.squall.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.AttnNorm;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
 import dev.squall.model.Placement;
 import dev.squall.model.Transformer;
 import dev.squall.program.Buffer;
-import dev.squall.program.JvmBackend;
 import dev.squall.program.Stage;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;

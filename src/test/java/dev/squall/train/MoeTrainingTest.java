@@ -3,10 +3,10 @@ package dev.squall.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.data.ByteCorpus;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.ConfigFields;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.RouterKind;
-import dev.squall.program.JvmBackend;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;

@@ -3,11 +3,11 @@ package dev.squall.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.data.ByteCorpus;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.ConfigException;
 import dev.squall.model.ConfigFields;
 import dev.squall.model.ModelConfig;
 import dev.squall.program.Buffer;
-import dev.squall.program.JvmBackend;
 import dev.squall.program.StepProgram.Param;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

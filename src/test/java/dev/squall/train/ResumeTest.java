@@ -3,11 +3,11 @@ package dev.squall.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.data.ByteCorpus;
+import dev.squall.jvm.JvmBackend;
+import dev.squall.model.ConfigFields;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
-import dev.squall.program.JvmBackend;
 import java.nio.file.Path;
-import dev.squall.model.ConfigFields;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

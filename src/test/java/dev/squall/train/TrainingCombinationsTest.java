@@ -3,11 +3,11 @@ package dev.squall.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.data.ByteCorpus;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.AttnNorm;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
 import dev.squall.model.Placement;
-import dev.squall.program.JvmBackend;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,9 +1,9 @@
 package dev.squall.bench;
 
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
 import dev.squall.model.Transformer;
-import dev.squall.program.JvmBackend;
 import dev.squall.program.Stage;
 import dev.squall.train.AdamWOptimizer;
 import dev.squall.train.TrainConfig;

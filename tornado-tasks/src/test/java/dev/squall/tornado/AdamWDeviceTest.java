@@ -4,6 +4,7 @@ import static dev.squall.tornado.DeviceArrays.*;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.squall.kernels.AdamW;
+import dev.squall.program.Hyper;
 import dev.squall.reference.AdamWRef;
 import dev.squall.reference.GradNormRef;
 import dev.squall.tornado.kernels.AdamWKernels;
@@ -36,7 +37,7 @@ class AdamWDeviceTest {
 
         FloatArray param = FloatArray.fromArray(p0), grad = FloatArray.fromArray(g);
         FloatArray m = FloatArray.fromArray(m0), v = FloatArray.fromArray(v0);
-        FloatArray hyper = new FloatArray(AdamW.HYPER_SIZE), partials = poisoned(blocks), sums = poisoned(4);
+        FloatArray hyper = new FloatArray(Hyper.SIZE), partials = poisoned(blocks), sums = poisoned(4);
         KernelContext ctx = new KernelContext();
         // param, m, v stay on the device between steps, as in training; hyper is uploaded every step.
         TaskGraph graph = new TaskGraph("adamw")
@@ -52,13 +53,13 @@ class AdamWDeviceTest {
         grids.addWorkerGrid("adamw.upd", grid(n, 0));
 
         double[] rp = d(p0), rm = d(m0), rv = d(v0), rg = d(g);
-        float[] h = new float[AdamW.HYPER_SIZE];
+        float[] h = new float[Hyper.SIZE];
         float[][] steps = {{1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 1, 1f}, {3e-4f, 0.9f, 0.999f, 1e-6f, 0f, 2, 0.5f},
                            {2e-3f, 0.8f, 0.95f, 1e-8f, 0.01f, 1000, 0.25f}};
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
             plan.withGridScheduler(grids);
             for (float[] s : steps) {
-                AdamW.setHyper(h, s[0], s[1], s[2], s[3], s[4], (int) s[5], s[6]);
+                Hyper.setAdamW(h, s[0], s[1], s[2], s[3], s[4], (int) s[5], s[6]);
                 for (int k = 0; k < h.length; k++) hyper.set(k, h[k]);
                 plan.execute();
                 AdamWRef.update(rp, rg, rm, rv, d(h), n);

@@ -3,8 +3,9 @@ package dev.squall.tornado;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.squall.kernels.Router;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.program.Buffer;
+import dev.squall.program.Routing;
 import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
@@ -44,7 +45,7 @@ class MoeLoweringDeviceTest {
         Buffer dhs = p.floats("dhs", A, R, OC), dweights = p.floats("dweights", A, N, K), dxs = p.floats("dxs", A, R, C);
         Buffer dx = p.floats("dx", A, N, C), dlogits = p.floats("dlogits", A, N, E);
         float gamma = 0.01f, beta = 0.001f, scale = 0.25f, alpha = 0.8f, mixB = 0.6f;
-        int kind = Router.SQRTGATE;
+        Routing kind = Routing.SQRTGATE;
 
         Stage fwd = new Stage("moe.fwd")
                 .add(new Task.RouterForward(idx, gates, weights, probs, lse, logits, N, E, K, kind))
@@ -77,8 +78,9 @@ class MoeLoweringDeviceTest {
         fill(rnd, x.f, shared.f, dout.f, w.value().f, w.grad().f, metrics.f);
         Map<Buffer, Object> initial = snapshot(p);
 
-        for (Task t : fwd.tasks) t.runJvm();
-        for (Task t : bwd.tasks) t.runJvm();
+        JvmBackend onJvm = new JvmBackend();
+        onJvm.run(fwd);
+        onJvm.run(bwd);
         Map<Buffer, Object> jvm = snapshot(p);
         restore(initial);
 

@@ -3,8 +3,9 @@ package dev.squall.tornado;
 import static dev.squall.tornado.OptimizerDevice.*;
 
 import dev.squall.kernels.Muon;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
 import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
@@ -24,21 +25,21 @@ class MuonDeviceTest {
     static final float[][] STEPS = {{0.02f, 0.95f, 0f, 1, 1f}, {0.005f, 0.9f, 0.1f, 2, 0.5f}};
 
     static void setHyper(Buffer hyper, float[] s) {
-        Muon.setHyper(hyper.f, s[0], s[1], s[2], (int) s[3], s[4]);
+        Hyper.setMuon(hyper.f, s[0], s[1], s[2], (int) s[3], s[4]);
     }
 
     @ParameterizedTest(name = "n={0}")
     @ValueSource(ints = {1, 91, 2145})
     void momentumAndUpdateMatchTheReference(int n) {
         long seed = 53L * n;
-        float shapeFactor = Muon.shapeFactor(13, 7);
+        float shapeFactor = Task.MuonUpdate.shapeFactor(13, 7);
         StepProgram p = new StepProgram();
         Buffer param = random(p, "param", Role.PARAM, seed, 1.0, n);
         Buffer grad = random(p, "grad", Role.GRAD, seed + 1, 0.1, n);
         Buffer momentum = random(p, "momentum", Role.OPTIMIZER, seed + 2, 0.1, n);
         Buffer ortho = random(p, "ortho", Role.ACTIVATION, seed + 3, 0.3, n);
         Buffer update = poisoned(p, "update", n);
-        Buffer hyper = p.floats("hyper", Role.INPUT, Muon.HYPER_SIZE);
+        Buffer hyper = p.floats("hyper", Role.INPUT, Hyper.SIZE);
         Stage stage = new Stage("muon");
         stage.add(new Task.MuonMomentum(update, momentum, grad, hyper, n));
         stage.add(new Task.MuonUpdate(param, ortho, hyper, n, shapeFactor));
@@ -53,8 +54,8 @@ class MuonDeviceTest {
                 b.download(update, momentum, param);
                 double[] h = d(hyper.f);
                 double[] ru = MuonRef.nesterov(rm, rg, h);
-                double keep = 1 - h[Muon.LR] * h[Muon.WEIGHT_DECAY];
-                for (int i = 0; i < n; i++) rp[i] = keep * rp[i] - h[Muon.LR] * shapeFactor * ro[i];
+                double keep = 1 - h[Hyper.LR] * h[Hyper.WEIGHT_DECAY];
+                for (int i = 0; i < n; i++) rp[i] = keep * rp[i] - h[Hyper.LR] * shapeFactor * ro[i];
                 String at = " at step " + (int) s[3];
                 // A few float roundings of O(1) products per element.
                 close("momentum" + at, momentum.f, rm, 1e-6, 1e-7);
@@ -72,7 +73,7 @@ class MuonDeviceTest {
         Stage stage = new Stage("muon");
         MuonDirection muon = muonDirection(p, stage, 7L * n + rows, slices, rows, cols);
         Buffer param = muon.param(), grad = muon.grad(), momentum = muon.momentum(), hyper = muon.hyper();
-        stage.add(new Task.MuonUpdate(param, muon.ortho(), hyper, n, Muon.shapeFactor(rows, cols)));
+        stage.add(new Task.MuonUpdate(param, muon.ortho(), hyper, n, Task.MuonUpdate.shapeFactor(rows, cols)));
         p.register(stage);
         double[] rp = d(param.f), rm = d(momentum.f), rg = d(grad.f);
         try (TornadoBackend b = device()) {

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.squall.kernels.Muon;
 import dev.squall.kernels.NewtonSchulz;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
 import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
@@ -47,7 +48,7 @@ final class OptimizerDevice {
         Buffer update = poisoned(p, "update", n), ortho = poisoned(p, "ortho", n);
         Buffer x = poisoned(p, "x", size), next = poisoned(p, "next", size);
         Buffer gram = poisoned(p, "gram", gramSize), gramSquared = poisoned(p, "gram_sq", gramSize);
-        Buffer hyper = p.floats("hyper", Role.INPUT, Muon.HYPER_SIZE);
+        Buffer hyper = p.floats("hyper", Role.INPUT, Hyper.SIZE);
         stage.add(new Task.MuonMomentum(update, momentum, grad, hyper, n));
         stage.add(new Task.NewtonSchulzOrthogonalize(ortho, update, x, gram, gramSquared, next, slices, rows, cols));
         return new MuonDirection(param, grad, momentum, ortho, hyper);

@@ -3,9 +3,9 @@ package dev.squall.tornado;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.data.ByteCorpus;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
-import dev.squall.program.JvmBackend;
 import dev.squall.tornado.backend.TornadoBackend;
 import dev.squall.train.Optimizer;
 import dev.squall.train.TrainConfig;

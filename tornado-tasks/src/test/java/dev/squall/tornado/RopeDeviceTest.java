@@ -2,7 +2,6 @@ package dev.squall.tornado;
 
 import static dev.squall.tornado.DeviceArrays.*;
 
-import dev.squall.kernels.Rope;
 import dev.squall.reference.RopeRef;
 import dev.squall.tornado.kernels.RopeKernels;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +27,7 @@ class RopeDeviceTest {
         long seed = 41L * B * T + 7L * nHeads + hd;
         int half = hd / 2, n = B * T * nHeads * hd, rowLen = nHeads * hd;
         float[] cos = new float[T * half], sin = new float[T * half];
-        Rope.tables(cos, sin, T, hd, BASE);
+        dev.squall.model.Transformer.ropeTables(cos, sin, T, hd, BASE);
         float[] x = normal(seed, n, 1.0), g = normal(seed + 1, n, 1.0);
         int nTok = Math.max(1, T / 2);
         float[] xd = normal(seed + 2, nTok * rowLen, 1.0);

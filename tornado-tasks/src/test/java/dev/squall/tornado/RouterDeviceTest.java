@@ -4,6 +4,7 @@ import static dev.squall.tornado.DeviceArrays.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.squall.kernels.Router;
+import dev.squall.program.Routing;
 import dev.squall.reference.RouterRef;
 import dev.squall.tornado.kernels.RouterKernels;
 import java.util.SplittableRandom;
@@ -39,8 +40,8 @@ class RouterDeviceTest {
         double[][] rGates = new double[3][N * K], rWeights = new double[3][N * K], rDz = new double[3][N * E];
         double[] rProbs = new double[N * E], rLse = new double[N];
         for (int k = 0; k < 3; k++) {
-            RouterRef.forward(rIdx[k], rGates[k], rWeights[k], rProbs, rLse, d(z), N, E, K, kinds[k]);
-            RouterRef.backward(rDz[k], d(dw), rGates[k], rWeights[k], rProbs, rIdx[k], N, E, K, kinds[k]);
+            RouterRef.forward(rIdx[k], rGates[k], rWeights[k], rProbs, rLse, d(z), N, E, K, Routing.values()[k]);
+            RouterRef.backward(rDz[k], d(dw), rGates[k], rWeights[k], rProbs, rIdx[k], N, E, K, Routing.values()[k]);
         }
 
         FloatArray logits = FloatArray.fromArray(z), dweights = FloatArray.fromArray(dw);

@@ -3,11 +3,9 @@ package dev.squall.tornado;
 import static dev.squall.tornado.OptimizerDevice.*;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.squall.kernels.AdamW;
-import dev.squall.kernels.Muon;
-import dev.squall.kernels.Sphere;
-import dev.squall.program.Buffer;
 import dev.squall.program.Buffer.Role;
+import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
 import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
 import dev.squall.program.Task;
@@ -29,10 +27,10 @@ class SphereDeviceTest {
     /** The six sphere tasks of HyperPOptimizer.addSphereStep. */
     static void addSphereStep(Stage stage, Buffer param, Buffer direction, Buffer norms, Buffer hyper, int n) {
         stage.add(new Task.SphereDecay(param, hyper, n));
-        stage.add(new Task.SphereSumSquares(norms, Sphere.RADIUS_SQ, param, n));
-        stage.add(new Task.SphereSumSquares(norms, Sphere.DIRECTION_SQ, direction, n));
+        stage.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.RADIUS_SQ, param, n));
+        stage.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.DIRECTION_SQ, direction, n));
         stage.add(new Task.SphereStep(param, direction, norms, hyper, n));
-        stage.add(new Task.SphereSumSquares(norms, Sphere.STEPPED_SQ, param, n));
+        stage.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.STEPPED_SQ, param, n));
         stage.add(new Task.SphereRetract(param, norms, n));
     }
 
@@ -42,7 +40,7 @@ class SphereDeviceTest {
         double got = norm(after);
         // Float sums of squares (partials of 256, then blocks in order) and one float scaling: ~1e-7.
         assertTrue(Math.abs(got - radius) <= 1e-5 * radius, at + ": norm " + got + ", radius " + radius);
-        double r2 = Math.sqrt(norms[Sphere.RADIUS_SQ]);
+        double r2 = Math.sqrt(norms[Hyper.SphereNorms.RADIUS_SQ]);
         assertTrue(Math.abs(r2 - radius) <= 1e-5 * radius, at + ": norms[RADIUS_SQ] " + r2 + ", radius " + radius);
     }
 
@@ -54,7 +52,7 @@ class SphereDeviceTest {
         Stage stage = new Stage("muonh");
         MuonDirection muon = muonDirection(p, stage, 11L * n + cols, slices, rows, cols);
         Buffer param = muon.param(), grad = muon.grad(), momentum = muon.momentum(), hyper = muon.hyper();
-        Buffer norms = poisoned(p, "norms", Sphere.NORMS_SIZE);
+        Buffer norms = poisoned(p, "norms", Hyper.SphereNorms.SIZE);
         addSphereStep(stage, param, muon.ortho(), norms, hyper, n);
         p.register(stage);
         double[] rp = d(param.f), rm = d(momentum.f), rg = d(grad.f);
@@ -62,7 +60,7 @@ class SphereDeviceTest {
         try (TornadoBackend b = device()) {
             b.load(p);
             for (float[] s : steps) {
-                Muon.setHyper(hyper.f, s[0], s[1], s[2], (int) s[3], s[4]);
+                Hyper.setMuon(hyper.f, s[0], s[1], s[2], (int) s[3], s[4]);
                 b.upload(hyper);
                 float[] before = param.f.clone();
                 b.run(stage);
@@ -88,8 +86,8 @@ class SphereDeviceTest {
         Buffer v = p.floats("v", Role.OPTIMIZER, n);
         float[] vr = DeviceArrays.normal(seed + 3, n, 0.001);
         for (int i = 0; i < n; i++) v.f[i] = vr[i] * vr[i];
-        Buffer direction = poisoned(p, "direction", n), norms = poisoned(p, "norms", Sphere.NORMS_SIZE);
-        Buffer hyper = p.floats("hyper", Role.INPUT, AdamW.HYPER_SIZE);
+        Buffer direction = poisoned(p, "direction", n), norms = poisoned(p, "norms", Hyper.SphereNorms.SIZE);
+        Buffer hyper = p.floats("hyper", Role.INPUT, Hyper.SIZE);
         Stage stage = new Stage("adam_sphere");
         stage.add(new Task.SphereAdamDirection(direction, m, v, grad, hyper, n));
         addSphereStep(stage, param, direction, norms, hyper, n);
@@ -99,7 +97,7 @@ class SphereDeviceTest {
         try (TornadoBackend b = device()) {
             b.load(p);
             for (float[] s : steps) {
-                AdamW.setHyper(hyper.f, s[0], s[1], s[2], s[3], s[4], (int) s[5], s[6]);
+                Hyper.setAdamW(hyper.f, s[0], s[1], s[2], s[3], s[4], (int) s[5], s[6]);
                 b.upload(hyper);
                 float[] before = param.f.clone();
                 b.run(stage);
@@ -116,8 +114,8 @@ class SphereDeviceTest {
                 // norms[DIRECTION_SQ] = ||direction||² summed in float in a fixed order.
                 double dsq = 0;
                 for (float dv : direction.f) dsq += (double) dv * dv;
-                assertTrue(Math.abs(norms.f[Sphere.DIRECTION_SQ] - dsq) <= 1e-5 * dsq,
-                        "norms[DIRECTION_SQ] " + norms.f[Sphere.DIRECTION_SQ] + ", double " + dsq);
+                assertTrue(Math.abs(norms.f[Hyper.SphereNorms.DIRECTION_SQ] - dsq) <= 1e-5 * dsq,
+                        "norms[DIRECTION_SQ] " + norms.f[Hyper.SphereNorms.DIRECTION_SQ] + ", double " + dsq);
             }
         }
     }

@@ -3,12 +3,12 @@ package dev.squall.tornado;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.data.ByteCorpus;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.model.AttnNorm;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
 import dev.squall.model.Placement;
 import dev.squall.model.RouterKind;
-import dev.squall.program.JvmBackend;
 import dev.squall.tornado.backend.TornadoBackend;
 import dev.squall.tornado.backend.TornadoBackendProvider;
 import dev.squall.train.Checkpoint;

@@ -3,8 +3,10 @@ package dev.squall.tornado;
 import static dev.squall.tornado.DeviceArrays.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.squall.kernels.AdamW;
+import dev.squall.jvm.JvmBackend;
 import dev.squall.program.Buffer;
+import dev.squall.program.Hyper;
+import dev.squall.program.Stage;
 import dev.squall.program.Task;
 import dev.squall.tornado.kernels.UtilKernels;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,6 +25,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * position) change between executions of one compiled plan, so a value baked in would fail.
  */
 class UtilDeviceTest {
+    private static final JvmBackend JVM = new JvmBackend();
 
     @ParameterizedTest(name = "n={0}")
     @ValueSource(ints = {1, 7, 255, 256, 257, 4099})
@@ -58,22 +61,22 @@ class UtilDeviceTest {
         grids.addWorkerGrid("clip.scale", grid(1, 0));
 
         Buffer sq = Buffer.floats("gradSq", Buffer.Role.STATE, 2);
-        Buffer hy = Buffer.floats("hyper", Buffer.Role.OPTIMIZER, AdamW.HYPER_SIZE);
+        Buffer hy = Buffer.floats("hyper", Buffer.Role.OPTIMIZER, Hyper.SIZE);
         Task.ClipScale jvm = new Task.ClipScale(sq, new Buffer[] {hy}, maxNorm);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
             plan.withGridScheduler(grids);
             for (float s2 : squares) {
                 gradSq.set(0, s2);
-                hyper.set(AdamW.GRAD_SCALE, Float.NaN);
+                hyper.set(Hyper.GRAD_SCALE, Float.NaN);
                 plan.execute();
                 sq.f[0] = s2;
-                jvm.runJvm();
-                float want = hy.f[AdamW.GRAD_SCALE];
+                JVM.run(new Stage("jvm").add(jvm));
+                float want = hy.f[Hyper.GRAD_SCALE];
                 // Device sqrt may differ from a correctly rounded one by an ulp or two.
-                float got = hyper.get(AdamW.GRAD_SCALE);
+                float got = hyper.get(Hyper.GRAD_SCALE);
                 if (Math.abs(got - want) > 3e-7 * Math.abs(want))
                     throw new AssertionError("gradSq " + s2 + ": device " + got + ", JVM " + want);
-                for (int i = 0; i < AdamW.GRAD_SCALE; i++) assertEquals(h[i], hyper.get(i), "hyper[" + i + "] untouched");
+                for (int i = 0; i < Hyper.GRAD_SCALE; i++) assertEquals(h[i], hyper.get(i), "hyper[" + i + "] untouched");
             }
         } catch (Exception e) {
             throw new AssertionError("TornadoVM failed to run graph: " + e, e);
@@ -112,7 +115,7 @@ class UtilDeviceTest {
                 plan.execute();
                 System.arraycopy(r, 0, rb.f, 0, width);
                 pb.i[0] = positions[step];
-                jvm.runJvm();
+                JVM.run(new Stage("jvm").add(jvm));
                 close("cache after writing position " + positions[step], cache, d(cb.f), 0, 0);
             }
         } catch (Exception e) {

@@ -12,7 +12,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * Turns each step-program {@link Task} record into the device tasks of its kernel family: the same
  * arguments as the JVM kernel plus a {@code KernelContext}, launch grids from the kernel class's
  * shape legend, and the second task of every grid-wide sum (per-block partials, then an ordered
- * sum). A record without a device kernel is an error naming it, never a silent fallback to Java.
+ * sum). The switches cover every record of the sealed task families with no default branch, so a
+ * record without a device kernel does not compile.
  */
 final class Lowering {
     private Lowering() {}
@@ -75,22 +76,11 @@ final class Lowering {
                     UtilKernels::copy, g.ctx, g.f(t.dst()), g.f(t.src()), t.n()));
             case Task.Zero t -> g.add("zero", t.dst().size(), 0, (tg, id) -> tg.task(id,
                     UtilKernels::zero, g.ctx, g.f(t.dst()), t.dst().size()));
+            case Task.MixForward t -> MoeLowering.mixForward(t, g);
+            case Task.MixBackward t -> MoeLowering.mixBackward(t, g);
             case Task.Summarize t -> summarize(t, g);
-            case Task.ClipScale t -> {
-                for (Buffer h : t.hypers()) {
-                    g.add("clip_scale", 1, 0, (tg, id) -> tg.task(id,
-                            UtilKernels::clipScale, g.ctx, g.f(h), g.f(t.gradSq()), t.maxNorm()));
-                }
-            }
-            case Task.AdamWUpdate t -> g.add("adamw", t.param().size(), 0, (tg, id) -> tg.task(id,
-                    AdamWKernels::update, g.ctx, g.f(t.param()), g.f(t.grad()), g.f(t.m()), g.f(t.v()), g.f(t.hyper()),
-                    t.param().size()));
-            default -> {
-                if (!MoeLowering.lower(task, g) && !OptimizerLowering.lower(task, g)) {
-                    throw new UnsupportedOperationException("TornadoVM backend: no device kernel for "
-                            + task.getClass().getSimpleName() + " yet; run this configuration with --backend jvm");
-                }
-            }
+            case Task.Moe t -> MoeLowering.lower(t, g);
+            case Task.Update t -> OptimizerLowering.lower(t, g);
         }
     }
 
@@ -182,12 +172,12 @@ final class Lowering {
                 g.add("outlier_finish", 1, 0, (tg, id) -> tg.task(id, StatsKernels::outlierFinish, g.ctx,
                         g.f(t.out()), rowCounts, t.slot(), t.N(), t.C()));
             }
-            default -> {
+            case MEAN, MEAN_SQUARE, RMS, ADD_SUM_SQUARES -> {
                 int kind = switch (t.kind()) {
                     case MEAN -> StatsKernels.MEAN;
                     case MEAN_SQUARE -> StatsKernels.MEAN_SQUARE;
                     case RMS -> StatsKernels.RMS;
-                    default -> StatsKernels.ADD;
+                    case ADD_SUM_SQUARES, OUTLIER_PERCENT -> StatsKernels.ADD;
                 };
                 int squares = kind == StatsKernels.MEAN ? 0 : 1;
                 int blocks = StatsKernels.blocks(n);

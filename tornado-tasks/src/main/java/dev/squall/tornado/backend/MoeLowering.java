@@ -1,6 +1,5 @@
 package dev.squall.tornado.backend;
 
-import dev.squall.kernels.Router;
 import dev.squall.program.Task;
 import dev.squall.tornado.kernels.*;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -16,7 +15,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 final class MoeLowering {
     private MoeLowering() {}
 
-    static boolean lower(Task task, StageGraph g) {
+    static void lower(Task.Moe task, StageGraph g) {
         switch (task) {
             case Task.RouterForward t -> routerForward(t, g);
             case Task.RouterBackward t -> routerBackward(t, g);
@@ -71,49 +70,46 @@ final class MoeLowering {
             case Task.GroupedMatmulBackwardWeight t -> g.add("grouped_matmul_bwd_w", t.E() * t.OC() * t.C(), 0,
                     (tg, id) -> tg.task(id, GroupedMatmulKernels::backwardWeight, g.ctx, g.f(t.dweight()),
                             g.f(t.dout()), g.f(t.inp()), g.i(t.offsets()), t.R(), t.C(), t.OC(), t.E()));
-            case Task.MixForward t -> g.add("mix_fwd", t.n(), 0, (tg, id) -> tg.task(id, MixKernels::forward, g.ctx,
-                    g.f(t.out()), g.f(t.a()), g.f(t.b()), t.alpha(), t.beta(), t.n()));
-            case Task.MixBackward t -> mixBackward(t, g);
-            default -> {
-                return false;
-            }
         }
-        return true;
+    }
+
+    /** out = alpha a + beta b: shared-expert mixing and the residual branch scale. */
+    static void mixForward(Task.MixForward t, StageGraph g) {
+        g.add("mix_fwd", t.n(), 0, (tg, id) -> tg.task(id, MixKernels::forward, g.ctx,
+                g.f(t.out()), g.f(t.a()), g.f(t.b()), t.alpha(), t.beta(), t.n()));
     }
 
     private static void routerForward(Task.RouterForward t, StageGraph g) {
         int N = t.N(), E = t.E(), K = t.K();
         switch (t.kind()) {
-            case Router.SOFTMAX_TOPK -> g.add("router_fwd_softmax_topk", N, 0, (tg, id) -> tg.task(id,
+            case SOFTMAX_TOPK -> g.add("router_fwd_softmax_topk", N, 0, (tg, id) -> tg.task(id,
                     RouterKernels::forwardSoftmaxTopk, g.ctx, g.i(t.expertIdx()), g.f(t.gates()), g.f(t.weights()),
                     g.f(t.probs()), g.f(t.lse()), g.f(t.logits()), N, E, K));
-            case Router.TOPK_SOFTMAX -> g.add("router_fwd_topk_softmax", N, 0, (tg, id) -> tg.task(id,
+            case TOPK_SOFTMAX -> g.add("router_fwd_topk_softmax", N, 0, (tg, id) -> tg.task(id,
                     RouterKernels::forwardTopkSoftmax, g.ctx, g.i(t.expertIdx()), g.f(t.gates()), g.f(t.weights()),
                     g.f(t.probs()), g.f(t.lse()), g.f(t.logits()), N, E, K));
-            case Router.SQRTGATE -> g.add("router_fwd_sqrtgate", N, 0, (tg, id) -> tg.task(id,
+            case SQRTGATE -> g.add("router_fwd_sqrtgate", N, 0, (tg, id) -> tg.task(id,
                     RouterKernels::forwardSqrtGate, g.ctx, g.i(t.expertIdx()), g.f(t.gates()), g.f(t.weights()),
                     g.f(t.probs()), g.f(t.lse()), g.f(t.logits()), N, E, K));
-            default -> throw new IllegalArgumentException("unknown router kind " + t.kind());
         }
     }
 
     private static void routerBackward(Task.RouterBackward t, StageGraph g) {
         int N = t.N(), E = t.E(), K = t.K();
         switch (t.kind()) {
-            case Router.SOFTMAX_TOPK -> g.add("router_bwd_softmax_topk", N, 0, (tg, id) -> tg.task(id,
+            case SOFTMAX_TOPK -> g.add("router_bwd_softmax_topk", N, 0, (tg, id) -> tg.task(id,
                     RouterKernels::backwardSoftmaxTopk, g.ctx, g.f(t.dlogits()), g.f(t.dweights()), g.f(t.gates()),
                     g.f(t.probs()), g.i(t.expertIdx()), N, E, K));
-            case Router.TOPK_SOFTMAX -> g.add("router_bwd_topk_softmax", N, 0, (tg, id) -> tg.task(id,
+            case TOPK_SOFTMAX -> g.add("router_bwd_topk_softmax", N, 0, (tg, id) -> tg.task(id,
                     RouterKernels::backwardTopkSoftmax, g.ctx, g.f(t.dlogits()), g.f(t.dweights()), g.f(t.gates()),
                     g.i(t.expertIdx()), N, E, K));
-            case Router.SQRTGATE -> g.add("router_bwd_sqrtgate", N, 0, (tg, id) -> tg.task(id,
+            case SQRTGATE -> g.add("router_bwd_sqrtgate", N, 0, (tg, id) -> tg.task(id,
                     RouterKernels::backwardSqrtGate, g.ctx, g.f(t.dlogits()), g.f(t.dweights()), g.f(t.gates()),
                     g.f(t.weights()), g.i(t.expertIdx()), N, E, K));
-            default -> throw new IllegalArgumentException("unknown router kind " + t.kind());
         }
     }
 
-    private static void mixBackward(Task.MixBackward t, StageGraph g) {
+    static void mixBackward(Task.MixBackward t, StageGraph g) {
         if (t.da() != null && t.db() != null) {
             g.add("mix_bwd", t.n(), 0, (tg, id) -> tg.task(id, MixKernels::backward, g.ctx,
                     g.f(t.da()), g.f(t.db()), g.f(t.dout()), t.alpha(), t.beta(), t.n()));

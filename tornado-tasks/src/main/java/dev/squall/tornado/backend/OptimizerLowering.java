@@ -2,9 +2,11 @@ package dev.squall.tornado.backend;
 
 import dev.squall.program.Buffer;
 import dev.squall.program.Task;
+import dev.squall.tornado.kernels.AdamWKernels;
 import dev.squall.tornado.kernels.MuonKernels;
 import dev.squall.tornado.kernels.NewtonSchulzKernels;
 import dev.squall.tornado.kernels.SphereKernels;
+import dev.squall.tornado.kernels.UtilKernels;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -17,8 +19,17 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 final class OptimizerLowering {
     private OptimizerLowering() {}
 
-    static boolean lower(Task task, StageGraph g) {
+    static void lower(Task.Update task, StageGraph g) {
         switch (task) {
+            case Task.ClipScale t -> {
+                for (Buffer h : t.hypers()) {
+                    g.add("clip_scale", 1, 0, (tg, id) -> tg.task(id,
+                            UtilKernels::clipScale, g.ctx, g.f(h), g.f(t.gradSq()), t.maxNorm()));
+                }
+            }
+            case Task.AdamWUpdate t -> g.add("adamw", t.param().size(), 0, (tg, id) -> tg.task(id,
+                    AdamWKernels::update, g.ctx, g.f(t.param()), g.f(t.grad()), g.f(t.m()), g.f(t.v()), g.f(t.hyper()),
+                    t.param().size()));
             case Task.MuonMomentum t -> g.add("muon_momentum", t.n(), 0, (tg, id) -> tg.task(id,
                     MuonKernels::momentum, g.ctx, g.f(t.update()), g.f(t.momentum()), g.f(t.grad()), g.f(t.hyper()), t.n()));
             case Task.MuonUpdate t -> g.add("muon_update", t.n(), 0, (tg, id) -> tg.task(id,
@@ -41,11 +52,7 @@ final class OptimizerLowering {
             case Task.SphereAdamDirection t -> g.add("sphere_adam_direction", t.n(), 0, (tg, id) -> tg.task(id,
                     SphereKernels::adamDirection, g.ctx, g.f(t.direction()), g.f(t.m()), g.f(t.v()), g.f(t.grad()),
                     g.f(t.hyper()), t.n()));
-            default -> {
-                return false;
-            }
         }
-        return true;
     }
 
     private static void newtonSchulz(Task.NewtonSchulzOrthogonalize t, StageGraph g) {

@@ -1,6 +1,7 @@
 package dev.squall.tornado.kernels;
 
 import dev.squall.kernels.AdamW;
+import dev.squall.program.Hyper;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -14,7 +15,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * Shapes:
  *   n                    elements of one parameter tensor
  *   param, grad, m, v    (n)            m, v: first and second moments, zero before step 1
- *   hyper                (AdamW.HYPER_SIZE)  per-step values at the indices of dev.squall.kernels.AdamW
+ *   hyper                (Hyper.SIZE)  per-step values at the indices of dev.squall.kernels.AdamW
  *   partials             (blocks)       sum of squares per block of ELEMS_PER_BLOCK elements
  *   sums                 (slots)        one slot per gradient tensor
  * Launch:
@@ -48,13 +49,13 @@ public final class AdamWKernels {
                               FloatArray hyper, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float lr = hyper.get(AdamW.LR);
-            float b1 = hyper.get(AdamW.BETA1);
-            float b2 = hyper.get(AdamW.BETA2);
-            float eps = hyper.get(AdamW.EPS);
-            float wd = hyper.get(AdamW.WEIGHT_DECAY);
-            float t = hyper.get(AdamW.STEP);
-            float gs = hyper.get(AdamW.GRAD_SCALE);
+            float lr = hyper.get(Hyper.LR);
+            float b1 = hyper.get(Hyper.BETA1);
+            float b2 = hyper.get(Hyper.BETA2);
+            float eps = hyper.get(Hyper.EPS);
+            float wd = hyper.get(Hyper.WEIGHT_DECAY);
+            float t = hyper.get(Hyper.STEP);
+            float gs = hyper.get(Hyper.GRAD_SCALE);
             // m-hat = m * c1, sqrt(v-hat) = sqrt(v) * c2, as in the JVM kernel.
             float c1 = 1f / (1f - TornadoMath.pow(b1, t));
             float c2 = 1f / TornadoMath.sqrt(1f - TornadoMath.pow(b2, t));

@@ -1,6 +1,7 @@
 package dev.squall.tornado.kernels;
 
 import dev.squall.kernels.Muon;
+import dev.squall.program.Hyper;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -15,7 +16,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *   n                              elements of one parameter tensor (a stack counts all its slices)
  *   param, grad, momentum, update  (n)    update may be longer (scratch sized for the largest tensor)
  *   ortho                          (n)    O = NS5(update)
- *   hyper                          (Muon.HYPER_SIZE)   per-step values at Muon's indices
+ *   hyper                          (Hyper.SIZE)   per-step values at Muon's indices
  * Launch:
  *   momentum, update   global n (ids >= n do nothing)
  * </pre>
@@ -38,8 +39,8 @@ public final class MuonKernels {
                                 FloatArray hyper, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float mu = hyper.get(Muon.MOMENTUM);
-            float gs = hyper.get(Muon.GRAD_SCALE);
+            float mu = hyper.get(Hyper.MOMENTUM);
+            float gs = hyper.get(Hyper.GRAD_SCALE);
             float g = grad.get(i) * gs;
             float m = mu * momentum.get(i) + g;
             momentum.set(i, m);
@@ -52,8 +53,8 @@ public final class MuonKernels {
                               float shapeFactor) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float lr = hyper.get(Muon.LR);
-            float keep = 1f - lr * hyper.get(Muon.WEIGHT_DECAY);
+            float lr = hyper.get(Hyper.LR);
+            float keep = 1f - lr * hyper.get(Hyper.WEIGHT_DECAY);
             float stepScale = lr * shapeFactor;
             param.set(i, keep * param.get(i) - stepScale * ortho.get(i));
         }

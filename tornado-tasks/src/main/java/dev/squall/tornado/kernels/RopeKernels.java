@@ -8,7 +8,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * Rotary position embedding on a TornadoVM device, SPEC §8.3, half-split (NeoX / HF-LLaMA) layout: the
  * same math as {@code dev.squall.kernels.Rope} and {@code dev.squall.reference.RopeRef}. Feature i of a
  * head is paired with feature i + hd/2 and rotated by theta(p, i) = p * base^(-2i/hd), read from
- * precomputed tables ({@code dev.squall.kernels.Rope.tables}, angles formed in double on the host).
+ * precomputed tables ({@code dev.squall.model.Transformer.ropeTables}, angles formed in double on the host).
  *
  * <pre>
  * Shapes:

@@ -2,6 +2,7 @@ package dev.squall.tornado.kernels;
 
 import dev.squall.kernels.AdamW;
 import dev.squall.kernels.Sphere;
+import dev.squall.program.Hyper;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -16,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *   n                       elements of one tensor (direction, m, v, grad may be longer scratch)
  *   param, direction        (n)
  *   grad, m, v              (n)    Adam on the sphere only
- *   norms                   (Sphere.NORMS_SIZE)   squared norms at Sphere's slots
+ *   norms                   (Hyper.SphereNorms.SIZE)   squared norms at Sphere's slots
  *   hyper                   AdamW's or Muon's layout (LR and WEIGHT_DECAY share their indices)
  *   partials                (blocks(n))   sum of squares per block of ELEMS_PER_BLOCK elements
  * Launch:
@@ -57,7 +58,7 @@ public final class SphereKernels {
     public static void decay(KernelContext ctx, FloatArray param, FloatArray hyper, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float keep = 1f - hyper.get(AdamW.LR) * hyper.get(AdamW.WEIGHT_DECAY);
+            float keep = 1f - hyper.get(Hyper.LR) * hyper.get(Hyper.WEIGHT_DECAY);
             param.set(i, param.get(i) * keep);
         }
     }
@@ -93,9 +94,9 @@ public final class SphereKernels {
                             FloatArray hyper, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float radius = TornadoMath.sqrt(norms.get(Sphere.RADIUS_SQ));
-            float length = TornadoMath.max(TornadoMath.sqrt(norms.get(Sphere.DIRECTION_SQ)), EPS);
-            float stepScale = hyper.get(AdamW.LR) * radius / length;
+            float radius = TornadoMath.sqrt(norms.get(Hyper.SphereNorms.RADIUS_SQ));
+            float length = TornadoMath.max(TornadoMath.sqrt(norms.get(Hyper.SphereNorms.DIRECTION_SQ)), EPS);
+            float stepScale = hyper.get(Hyper.LR) * radius / length;
             param.set(i, param.get(i) - stepScale * direction.get(i));
         }
     }
@@ -104,8 +105,8 @@ public final class SphereKernels {
     public static void retract(KernelContext ctx, FloatArray param, FloatArray norms, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float radius = TornadoMath.sqrt(norms.get(Sphere.RADIUS_SQ));
-            float factor = radius / TornadoMath.max(TornadoMath.sqrt(norms.get(Sphere.STEPPED_SQ)), EPS);
+            float radius = TornadoMath.sqrt(norms.get(Hyper.SphereNorms.RADIUS_SQ));
+            float factor = radius / TornadoMath.max(TornadoMath.sqrt(norms.get(Hyper.SphereNorms.STEPPED_SQ)), EPS);
             param.set(i, param.get(i) * factor);
         }
     }
@@ -118,11 +119,11 @@ public final class SphereKernels {
                                      FloatArray grad, FloatArray hyper, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float b1 = hyper.get(AdamW.BETA1);
-            float b2 = hyper.get(AdamW.BETA2);
-            float eps = hyper.get(AdamW.EPS);
-            float t = hyper.get(AdamW.STEP);
-            float gs = hyper.get(AdamW.GRAD_SCALE);
+            float b1 = hyper.get(Hyper.BETA1);
+            float b2 = hyper.get(Hyper.BETA2);
+            float eps = hyper.get(Hyper.EPS);
+            float t = hyper.get(Hyper.STEP);
+            float gs = hyper.get(Hyper.GRAD_SCALE);
             float c1 = 1f / (1f - TornadoMath.pow(b1, t));
             float c2 = 1f / TornadoMath.sqrt(1f - TornadoMath.pow(b2, t));
             float g = grad.get(i) * gs;

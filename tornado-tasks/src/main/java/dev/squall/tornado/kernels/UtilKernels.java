@@ -1,6 +1,7 @@
 package dev.squall.tornado.kernels;
 
 import dev.squall.kernels.AdamW;
+import dev.squall.program.Hyper;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -14,7 +15,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * <pre>
  * Shapes:
  *   dst, src     (n)
- *   hyper        (AdamW.HYPER_SIZE)    gradSq (>= 1): the summed squared gradient norm at index 0
+ *   hyper        (Hyper.SIZE)    gradSq (>= 1): the summed squared gradient norm at index 0
  *   cache        (maxT, width)         row (width); position (1): the cache row to write
  * Launch:
  *   copy, zero   global n (ids >= n do nothing)
@@ -35,7 +36,7 @@ public final class UtilKernels {
     private UtilKernels() {}
 
     /** Index of the gradient scale in an AdamW hyper array. */
-    public static final int GRAD_SCALE = AdamW.GRAD_SCALE;
+    public static final int GRAD_SCALE = Hyper.GRAD_SCALE;
 
     /** dst[i] = src[i], i < n. */
     public static void copy(KernelContext ctx, FloatArray dst, FloatArray src, int n) {
@@ -51,7 +52,7 @@ public final class UtilKernels {
 
     /**
      * hyper[GRAD_SCALE] = maxNorm / norm when maxNorm > 0 and norm = sqrt(gradSq[0]) exceeds it, else 1
-     * (as {@code Task.ClipScale.runJvm}).
+     * (as the JVM backend runs {@code Task.ClipScale}).
      */
     public static void clipScale(KernelContext ctx, FloatArray hyper, FloatArray gradSq, float maxNorm) {
         if (ctx.globalIdx == 0) {
