@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent PyTorch reference for Squall's model family, in float64.
 
-Written from docs/MODEL.md and SPEC.md only. For every case directory given on the command line:
+Written from docs/MODEL.md and docs/SPEC.md only. For every case directory given on the command line:
 
     CASE_DIR/checkpoint.safetensors   parameters + metadata model_config / train_config (JSON)
     CASE_DIR/batch.safetensors        tokens, targets: int (B, T)

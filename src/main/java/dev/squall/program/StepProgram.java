@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model compiled once into buffers and stages (DESIGN.md, "the step program"). Buffers are
+ * A model compiled once into buffers and stages (docs/DESIGN.md, "The step program"). Buffers are
  * allocated here and never again; a training step only runs stages over them. The model code fills
  * the stages; a {@link Backend} runs them.
  */

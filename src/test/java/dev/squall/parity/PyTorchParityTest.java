@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Squall against an independent PyTorch implementation ({@code tools/reference/squall_ref.py},
- * written from SPEC.md and docs/MODEL.md), llm.c's test_gpt2 style: same weights and batch give
+ * written from docs/SPEC.md and docs/MODEL.md), llm.c's test_gpt2 style: same weights and batch give
  * the same logits, loss and every parameter gradient, and ten optimizer steps give the same losses.
  * Every norm kind x placement, with the attention norm, GQA and tied/untied heads varied across
  * the cases (AdamW); then MoE cases ({@link #moeConfigs}) that also compare the router losses and

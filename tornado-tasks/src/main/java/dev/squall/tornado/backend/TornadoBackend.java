@@ -24,7 +24,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * Runs a step program on one TornadoVM device (DESIGN.md, "the step program"). Every stage becomes
+ * Runs a step program on one TornadoVM device (docs/DESIGN.md, "The step program"). Every stage becomes
  * one TaskGraph (or a few, see {@link StageGraph}) of a single execution plan, and every buffer lives
  * on the device:
  * <ul>
