@@ -2,7 +2,7 @@ package dev.squall.cli;
 
 import dev.squall.io.Json;
 import dev.squall.model.ConfigException;
-import dev.squall.plot.LinePlot;
+import dev.squall.plot.LineChart;
 import dev.squall.train.MetricsLog;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,7 +94,7 @@ final class CompareCommand implements Callable<Integer> {
         }
         String title = yKey + " against " + xKey
                 + (above > 0 ? " (" + above + (above == 1 ? " point" : " points") + " above " + fmt(yMax) + " not drawn)" : "");
-        LinePlot plot = new LinePlot(title, xKey, yKey).logX(logX).markers(true);
+        LineChart plot = new LineChart(title, xKey, yKey).logX(logX).markers(true);
         int gi = 0;
         for (String g : groups.keySet()) {
             double[][] xy = drawn.get(gi++);

@@ -1,7 +1,7 @@
 package dev.squall.cli;
 
 import dev.squall.model.ConfigException;
-import dev.squall.plot.LinePlot;
+import dev.squall.plot.LineChart;
 import dev.squall.train.MetricsLog;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,20 +36,20 @@ final class PlotCommand implements Callable<Integer> {
         List<Path> written = new ArrayList<>();
         Series train = series(rows, "loss"), val = series(rows, "val_loss");
         Path loss = runDir.resolve("loss.png");
-        new LinePlot("Loss (nats per byte)", "step", "loss")
+        new LineChart("Loss (nats per byte)", "step", "loss")
                 .series("train", train.x, train.y).series("validation", val.x, val.y).save(loss, 900, 540);
         written.add(loss);
         Series gn = series(rows, "grad_norm");
         Path grad = runDir.resolve("grad_norm.png");
-        new LinePlot("Gradient norm (before clipping)", "step", "norm").logY(true).series("grad_norm", gn.x, gn.y)
+        new LineChart("Gradient norm (before clipping)", "step", "norm").logY(true).series("grad_norm", gn.x, gn.y)
                 .save(grad, 900, 540);
         written.add(grad);
         Series lr = series(rows, "lr");
         Path lrPng = runDir.resolve("lr.png");
-        new LinePlot("Learning rate", "step", "lr").series("lr", lr.x, lr.y).save(lrPng, 900, 540);
+        new LineChart("Learning rate", "step", "lr").series("lr", lr.x, lr.y).save(lrPng, 900, 540);
         written.add(lrPng);
-        LinePlot stability = new LinePlot("Hidden-state RMS per layer (SPEC 6.8)", "step", "RMS");
-        LinePlot z = new LinePlot("Attention Z-value per layer (mean logsumexp^2)", "step", "Z");
+        LineChart stability = new LineChart("Hidden-state RMS per layer (SPEC 6.8)", "step", "RMS");
+        LineChart z = new LineChart("Attention Z-value per layer (mean logsumexp^2)", "step", "Z");
         for (int l = 0; ; l++) {
             Series s = series(rows, "layer" + l + ".hidden_rms");
             if (s.x.length == 0) break;
@@ -71,8 +71,8 @@ final class PlotCommand implements Callable<Integer> {
      * per MoE block, router Z-value per block (SPEC §6.8), and the weighted router losses.
      */
     static Path plotMoe(List<Map<String, Object>> rows, Path file) throws IOException {
-        LinePlot imbalance = new LinePlot("Expert load imbalance per MoE block (max / mean of assignments)", "step", "max/mean");
-        LinePlot routerZ = new LinePlot("Router Z-value per MoE block (mean logsumexp^2)", "step", "Z");
+        LineChart imbalance = new LineChart("Expert load imbalance per MoE block (max / mean of assignments)", "step", "max/mean");
+        LineChart routerZ = new LineChart("Router Z-value per MoE block (mean logsumexp^2)", "step", "Z");
         for (int l = 0; ; l++) {
             if (series(rows, "layer" + l + ".hidden_rms").x.length == 0) break;
             Series im = series(rows, "layer" + l + ".load_max_mean");
@@ -82,18 +82,9 @@ final class PlotCommand implements Callable<Integer> {
             routerZ.series("layer " + l, z.x, z.y);
         }
         Series aux = series(rows, "aux_loss"), zl = series(rows, "z_loss");
-        LinePlot losses = new LinePlot("Router losses (weighted, summed over MoE blocks)", "step", "loss")
+        LineChart losses = new LineChart("Router losses (weighted, summed over MoE blocks)", "step", "loss")
                 .series("aux_loss", aux.x, aux.y).series("z_loss", zl.x, zl.y);
-        int w = 900, h = 360;
-        java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(w, 3 * h, java.awt.image.BufferedImage.TYPE_INT_RGB);
-        java.awt.Graphics2D g = all.createGraphics();
-        g.drawImage(imbalance.render(w, h), 0, 0, null);
-        g.drawImage(routerZ.render(w, h), 0, h, null);
-        g.drawImage(losses.render(w, h), 0, 2 * h, null);
-        g.dispose();
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        javax.imageio.ImageIO.write(all, "png", tmp.toFile());
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        LineChart.saveStacked(file, 900, 360, imbalance, routerZ, losses);
         return file;
     }
 
