@@ -16,19 +16,55 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Every kernel family of {@link Task}, at one small odd shape close to a real model's: N = 2 x 61
- * tokens of width C = 96; attention B = 2, T = 61, H = 4, Hkv = 2, hd = 24; vocabulary 256, SwiGLU
- * hidden 250; MoE E = 7 experts, top-2, expert width 61 (expert 3 empty where the dispatch is
- * given); Muon and the sphere on (96, 61), (61, 96) and (256, 96) matrices and a (3, 40, 24) stack;
- * so no size is a multiple of a vector width or work-group size.
+ * Every kernel family of {@link Task}, at a {@link Shape}. The default is one small odd shape close
+ * to a real model's: N = 2 x 61 tokens of width C = 96; attention B = 2, T = 61, H = 4, Hkv = 2,
+ * hd = 24; vocabulary 256, SwiGLU hidden 250; MoE E = 7 experts, top-2, expert width 61 (expert 3
+ * empty where the dispatch is given); Muon and the sphere on (C, T), (T, C) and (V, C) matrices and
+ * a (3, 40, 24) stack; so no size is a multiple of a vector width or work-group size. {@link #ODD}
+ * adds smaller and larger odd shapes (1, 3, 7, 13, 65 ...).
  *
  * <p>Backward rows take their saved activations (rstd, lse, ...) from the double reference rounded
  * to float, so a backward is judged on its own, whatever the forward on that device did.
  */
 public final class Cases {
-    private Cases() {}
+    /**
+     * The sizes every case is built at: batch B and sequence T (N = B T tokens), width C, attention
+     * heads H over Hkv key/value heads of size hd (even: RoPE rotates pairs), vocabulary V, SwiGLU
+     * hidden size, a linear layer's outputs OC, and each expert's outputs.
+     */
+    public record Shape(String name, int B, int T, int C, int H, int Hkv, int hd, int V, int hidden, int OC, int expertOC) {
+        @Override public String toString() { return name; }
+    }
 
-    static final int B = 2, T = 61, N = B * T, C = 96, H = 4, HKV = 2, HD = 24, V = 256, HIDDEN = 250, OC = 500;
+    /** The portability matrix's shape (the table in bench/RESULTS.md). */
+    public static final Shape DEFAULT = new Shape("default", 2, 61, 96, 4, 2, 24, 256, 250, 500, 61);
+
+    /**
+     * Odd shapes beside the default: the smallest that every kernel must survive (one token of
+     * width 3: rows of one element, a single key), small primes, and sizes just past a power of two
+     * (65, 129), none a multiple of a vector or work-group width.
+     */
+    public static final List<Shape> ODD = List.of(
+            new Shape("B1 T1 C3", 1, 1, 3, 1, 1, 2, 7, 3, 5, 1),
+            new Shape("B1 T7 C13", 1, 7, 13, 3, 1, 6, 61, 13, 7, 3),
+            new Shape("B3 T13 C65", 3, 13, 65, 6, 3, 10, 129, 65, 31, 13));
+
+    final int B, T, N, C, H, HKV, HD, V, HIDDEN, OC, R, EXPERT_OC;
+
+    Cases(Shape s) {
+        B = s.B();
+        T = s.T();
+        N = B * T;
+        C = s.C();
+        H = s.H();
+        HKV = s.Hkv();
+        HD = s.hd();
+        V = s.V();
+        HIDDEN = s.hidden();
+        OC = s.OC();
+        R = N * K;
+        EXPERT_OC = s.expertOC();
+    }
     static final float EPS = 1e-5f, KAPPA = 10f;
     static final double ROPE_BASE = 10000;
 
@@ -40,47 +76,57 @@ public final class Cases {
     static final double POINTWISE = 1e-5;
     static final String WHY_POINTWISE = "per-element float math with exp/tanh/erf: a few ulps";
     static final double ROW = 1e-4;
-    static final String WHY_ROW = "each element depends on a float dot product or row statistic over 24..256 terms";
+    static final String WHY_ROW = "each element depends on a float dot product or row statistic over a row or head";
     static final double SUM = 1e-4;
     static final String WHY_ROTATION = "a 2x2 rotation per pair: a difference of two products can cancel";
     static final String WHY_SUM = "summed over all tokens (and heads): rounding grows with the number of terms";
 
+    /** Every case at the default shape. */
     public static List<KernelCase> all() {
+        return all(DEFAULT);
+    }
+
+    /** Every case at {@code shape}. */
+    public static List<KernelCase> all(Shape shape) {
+        return new Cases(shape).cases();
+    }
+
+    private List<KernelCase> cases() {
         return List.of(
-                new KernelCase("embedding", Cases::embedding),
-                new KernelCase("cross_entropy", Cases::crossEntropy),
-                new KernelCase("matmul", Cases::matmul),
-                new KernelCase("rmsnorm", Cases::rmsNorm),
-                new KernelCase("layernorm", Cases::layerNorm),
-                new KernelCase("dyt", Cases::dyt),
-                new KernelCase("derf", Cases::derf),
-                new KernelCase("head_rmsnorm", Cases::headRmsNorm),
-                new KernelCase("bhyt_star", Cases::bhytStar),
-                new KernelCase("bhyt_second", Cases::bhytSecond),
-                new KernelCase("bhyt_cattn", Cases::bhytCAttn),
-                new KernelCase("rope", Cases::rope),
-                new KernelCase("attention", Cases::attention),
-                new KernelCase("attention_decode", Cases::attentionDecode),
-                new KernelCase("swiglu", Cases::swiGlu),
-                new KernelCase("residual", Cases::residual),
-                new KernelCase("summarize", Cases::summarize),
-                new KernelCase("clip_scale", Cases::clipScale),
-                new KernelCase("adamw", Cases::adamW),
-                new KernelCase("router", Cases::router),
-                new KernelCase("router_losses", Cases::routerLosses),
-                new KernelCase("moe_dispatch", Cases::moeDispatch),
-                new KernelCase("grouped_matmul", Cases::groupedMatmul),
-                new KernelCase("mix", Cases::mix),
-                new KernelCase("muon", Cases::muon),
-                new KernelCase("newton_schulz", Cases::newtonSchulz),
-                new KernelCase("sphere_step", Cases::sphereStep),
-                new KernelCase("sphere_adam", Cases::sphereAdam));
+                new KernelCase("embedding", this::embedding),
+                new KernelCase("cross_entropy", this::crossEntropy),
+                new KernelCase("matmul", this::matmul),
+                new KernelCase("rmsnorm", this::rmsNorm),
+                new KernelCase("layernorm", this::layerNorm),
+                new KernelCase("dyt", this::dyt),
+                new KernelCase("derf", this::derf),
+                new KernelCase("head_rmsnorm", this::headRmsNorm),
+                new KernelCase("bhyt_star", this::bhytStar),
+                new KernelCase("bhyt_second", this::bhytSecond),
+                new KernelCase("bhyt_cattn", this::bhytCAttn),
+                new KernelCase("rope", this::rope),
+                new KernelCase("attention", this::attention),
+                new KernelCase("attention_decode", this::attentionDecode),
+                new KernelCase("swiglu", this::swiGlu),
+                new KernelCase("residual", this::residual),
+                new KernelCase("summarize", this::summarize),
+                new KernelCase("clip_scale", this::clipScale),
+                new KernelCase("adamw", this::adamW),
+                new KernelCase("router", this::router),
+                new KernelCase("router_losses", this::routerLosses),
+                new KernelCase("moe_dispatch", this::moeDispatch),
+                new KernelCase("grouped_matmul", this::groupedMatmul),
+                new KernelCase("mix", this::mix),
+                new KernelCase("muon", this::muon),
+                new KernelCase("newton_schulz", this::newtonSchulz),
+                new KernelCase("sphere_step", this::sphereStep),
+                new KernelCase("sphere_adam", this::sphereAdam));
     }
 
     // ---- embedding and head -----------------------------------------------------------------------
 
-    static List<Probe> embedding(Fixture f) {
-        Buffer tokens = f.ids("tokens", 64, N); // 64 of 256 ids: many repeats, so the scatter-add collides
+    List<Probe> embedding(Fixture f) {
+        Buffer tokens = f.ids("tokens", Math.max(1, V / 4), N); // a quarter of the ids: repeats, so the scatter-add collides
         Buffer wte = f.random("wte", Role.PARAM, -1, 1, V, C);
         Buffer scale = f.scalar("scale", Role.PARAM, Math.sqrt(C));
         Buffer out = f.written("out", Role.ACTIVATION, N, C), outScaled = f.written("out_scaled", Role.ACTIVATION, N, C);
@@ -107,10 +153,10 @@ public final class Cases {
                         Expect.normRelative(dscale, rDscale, SUM, "a sum over all N x C elements"))));
     }
 
-    static List<Probe> crossEntropy(Fixture f) {
+    List<Probe> crossEntropy(Fixture f) {
         Buffer logits = f.random("logits", Role.ACTIVATION, -4, 4, N, V);
         Buffer targets = f.ids("targets", V, N);
-        targets.i[5] = -1; // an ignored position: loss 0 and zero gradient
+        if (N > 1) targets.i[Math.min(5, N - 1)] = -1; // an ignored position: loss 0 and zero gradient
         float dlossScale = 1f / N;
         Buffer evalLosses = f.written("eval_losses", Role.OUTPUT, N);
         Stage eval = f.forward("cross_entropy.eval", new Task.CrossEntropyLoss(evalLosses, null, logits, targets, N, V, 0f));
@@ -119,7 +165,7 @@ public final class Cases {
                 new Task.CrossEntropyLoss(losses, dlogits, logits, targets, N, V, dlossScale));
         double[] rLosses = new double[N], rDlogits = new double[N * V];
         CrossEntropyRef.forwardBackward(rLosses, rDlogits, d(logits), targets.i, N, V, dlossScale);
-        String why = "logsumexp over 256 logits per row, then one exp per element";
+        String why = "logsumexp over " + V + " logits per row, then one exp per element";
         return List.of(
                 new Probe("cross_entropy.eval", eval, List.of(Expect.elementwise(evalLosses, rLosses, ROW, why))),
                 new Probe("cross_entropy.train", train, List.of(Expect.elementwise(losses, rLosses, ROW, why),
@@ -128,7 +174,7 @@ public final class Cases {
 
     // ---- linear layers ----------------------------------------------------------------------------
 
-    static List<Probe> matmul(Fixture f) {
+    List<Probe> matmul(Fixture f) {
         Buffer inp = f.random("inp", Role.ACTIVATION, -1, 1, N, C);
         Buffer w = f.random("w", Role.PARAM, -0.2, 0.2, OC, C);
         Buffer out = f.written("out", Role.ACTIVATION, N, OC);
@@ -144,14 +190,14 @@ public final class Cases {
         MatmulRef.backwardInput(rDinp, d(dout), d(w), N, C, OC);
         MatmulRef.backwardWeight(rDw, null, d(dout), d(inp), N, C, OC);
         return List.of(
-                new Probe("matmul.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, "dot products over C = 96"))),
+                new Probe("matmul.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, "dot products over C = " + C))),
                 new Probe("matmul.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, "dot products over OC = 500"),
                         Expect.normRelative(dw, rDw, SUM, "sums over N = 122 tokens into an accumulated gradient"))));
     }
 
     // ---- norms ------------------------------------------------------------------------------------
 
-    static List<Probe> rmsNorm(Fixture f) {
+    List<Probe> rmsNorm(Fixture f) {
         Buffer inp = f.random("inp", Role.ACTIVATION, -2, 2, N, C), w = f.random("w", Role.PARAM, 0.5, 1.5, C);
         Buffer out = f.written("out", Role.ACTIVATION, N, C), rstd = f.written("rstd", Role.ACTIVATION, N);
         Stage fwd = f.forward("rmsnorm.fwd", new Task.RmsNormForward(out, rstd, inp, w, N, C, EPS));
@@ -171,7 +217,7 @@ public final class Cases {
                         Expect.normRelative(dw, rDw, SUM, WHY_SUM))));
     }
 
-    static List<Probe> layerNorm(Fixture f) {
+    List<Probe> layerNorm(Fixture f) {
         Buffer inp = f.random("inp", Role.ACTIVATION, -1.5, 2.5, N, C); // off-centre: the mean matters
         Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C), bias = f.random("b", Role.PARAM, -0.5, 0.5, C);
         Buffer out = f.written("out", Role.ACTIVATION, N, C), mean = f.written("mean", Role.ACTIVATION, N);
@@ -205,7 +251,7 @@ public final class Cases {
                         Expect.elementwise(dinpNb, rDinpNb, ROW, WHY_ROW), Expect.normRelative(dwNb, rDwNb, SUM, WHY_SUM))));
     }
 
-    static List<Probe> dyt(Fixture f) {
+    List<Probe> dyt(Fixture f) {
         Buffer inp = f.random("inp", Role.ACTIVATION, -3, 3, N, C), alpha = f.scalar("alpha", Role.PARAM, 0.7);
         Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C), bias = f.random("b", Role.PARAM, -0.5, 0.5, C);
         Buffer out = f.written("out", Role.ACTIVATION, N, C), outNb = f.written("out_nobias", Role.ACTIVATION, N, C);
@@ -236,7 +282,7 @@ public final class Cases {
                         Expect.normRelative(dalphaNb, rDaNb, SUM, WHY_SUM), Expect.normRelative(dwNb, rDwNb, SUM, WHY_SUM))));
     }
 
-    static List<Probe> derf(Fixture f) {
+    List<Probe> derf(Fixture f) {
         Buffer inp = f.random("inp", Role.ACTIVATION, -3, 3, N, C);
         Buffer alpha = f.scalar("alpha", Role.PARAM, 0.7), shift = f.scalar("shift", Role.PARAM, 0.1);
         Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C), bias = f.random("b", Role.PARAM, -0.5, 0.5, C);
@@ -271,7 +317,7 @@ public final class Cases {
                         Expect.normRelative(dwNb, rDwNb, SUM, WHY_SUM))));
     }
 
-    static List<Probe> headRmsNorm(Fixture f) {
+    List<Probe> headRmsNorm(Fixture f) {
         Buffer inp = f.random("inp", Role.ACTIVATION, -2, 2, N, H * HD), w = f.random("w", Role.PARAM, 0.5, 1.5, HD);
         Buffer out = f.written("out", Role.ACTIVATION, N, H * HD), rstd = f.written("rstd", Role.ACTIVATION, N, H);
         Stage fwd = f.forward("head_rmsnorm.fwd", new Task.HeadRmsNormForward(out, rstd, inp, w, N, H, HD, EPS));
@@ -293,7 +339,7 @@ public final class Cases {
 
     // ---- BHyT -------------------------------------------------------------------------------------
 
-    static List<Probe> bhytStar(Fixture f) {
+    List<Probe> bhytStar(Fixture f) {
         Buffer inp = f.random("inp", Role.ACTIVATION, -2, 2, N, C), lambda = f.scalar("lambda", Role.PARAM, 2.0);
         Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C);
         Buffer out = f.written("out", Role.ACTIVATION, N, C), meanSq = f.written("mean_sq", Role.ACTIVATION, N);
@@ -315,7 +361,7 @@ public final class Cases {
                         Expect.normRelative(dl, rDl, SUM, WHY_SUM), Expect.normRelative(dw, rDw, SUM, WHY_SUM))));
     }
 
-    static List<Probe> bhytSecond(Fixture f) {
+    List<Probe> bhytSecond(Fixture f) {
         Buffer x = f.random("x", Role.ACTIVATION, -2, 2, N, C), h = f.random("h", Role.ACTIVATION, -3, 3, N, C);
         double[] rMsX = new double[N];
         BhytRef.statistic(rMsX, d(x), N, C);
@@ -345,26 +391,26 @@ public final class Cases {
                         Expect.normRelative(dl2, rDl2, SUM, WHY_SUM), Expect.normRelative(dw, rDw, SUM, WHY_SUM))));
     }
 
-    static List<Probe> bhytCAttn(Fixture f) {
+    List<Probe> bhytCAttn(Fixture f) {
         Buffer wv = f.random("wv", Role.PARAM, -0.2, 0.2, HKV * HD, C), wo = f.random("wo", Role.PARAM, -0.2, 0.2, C, H * HD);
         Buffer c = f.written("c_attn", Role.STATE, 1);
         Stage s = f.forward("bhyt_cattn", new Task.BhytAttnConstant(c, wv, wo, C, H, HKV, HD, T));
         double[] rC = new double[1];
         BhytRef.cAttn(rC, d(wv), d(wo), C, H, HKV, HD, T);
         return List.of(new Probe("bhyt_cattn", s,
-                List.of(Expect.normRelative(c, rC, SUM, "a squared Frobenius norm: C x C dot products of length 96, summed"))));
+                List.of(Expect.normRelative(c, rC, SUM, "a squared Frobenius norm: C x C dot products of length " + C + ", summed"))));
     }
 
     // ---- attention --------------------------------------------------------------------------------
 
-    static Buffer[] ropeTables(Fixture f, int positions) {
+    Buffer[] ropeTables(Fixture f, int positions) {
         double[] cos = new double[positions * HD / 2], sin = new double[positions * HD / 2];
         RopeRef.tables(cos, sin, positions, HD, ROPE_BASE);
         return new Buffer[] {fill(f.written("rope_cos", Role.STATE, positions, HD / 2), cos),
                 fill(f.written("rope_sin", Role.STATE, positions, HD / 2), sin)};
     }
 
-    static List<Probe> rope(Fixture f) {
+    List<Probe> rope(Fixture f) {
         Buffer[] cs = ropeTables(f, T);
         Buffer inp = f.random("inp", Role.ACTIVATION, -1, 1, B, T, H * HD), out = f.written("out", Role.ACTIVATION, B, T, H * HD);
         Stage fwd = f.forward("rope.fwd", new Task.RopeForward(out, inp, cs[0], cs[1], B, T, H, HD));
@@ -378,7 +424,7 @@ public final class Cases {
                 new Probe("rope.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, POINTWISE, WHY_ROTATION))));
     }
 
-    static List<Probe> attention(Fixture f) {
+    List<Probe> attention(Fixture f) {
         float scale = (float) (1 / Math.sqrt(HD));
         Buffer q = f.random("q", Role.ACTIVATION, -2, 2, B, T, H * HD);
         Buffer k = f.random("k", Role.ACTIVATION, -2, 2, B, T, HKV * HD), v = f.random("v", Role.ACTIVATION, -1, 1, B, T, HKV * HD);
@@ -396,18 +442,18 @@ public final class Cases {
                 new Task.AttentionBackward(dq, dk, dv, dout, q, k, v, sOut, sLse, B, T, H, HKV, HD, scale));
         double[] rDq = new double[N * H * HD], rDk = new double[N * HKV * HD], rDv = new double[N * HKV * HD];
         AttentionRef.backward(rDq, rDk, rDv, d(dout), d(q), d(k), d(v), d(sOut), d(sLse), B, T, H, HKV, HD, scale);
-        String whyGrad = "sums over up to 61 keys (queries) and 2 query heads, with cancellation in P(dP - D)";
+        String whyGrad = "sums over up to " + T + " keys (queries) and " + H / HKV + " query heads, with cancellation in P(dP - D)";
         return List.of(
                 new Probe("attention.fwd", fwd, List.of(
-                        Expect.elementwise(out, rOut, ROW, "softmax-weighted sums over up to 61 keys of dot products of length 24"),
-                        Expect.elementwise(lse, rLse, ROW, "logsumexp over up to 61 scores"))),
+                        Expect.elementwise(out, rOut, ROW, "softmax-weighted sums over up to " + T + " keys of dot products of length " + HD),
+                        Expect.elementwise(lse, rLse, ROW, "logsumexp over up to " + T + " scores"))),
                 new Probe("attention.bwd", bwd, List.of(Expect.normRelative(dq, rDq, SUM, whyGrad),
                         Expect.normRelative(dk, rDk, SUM, whyGrad), Expect.normRelative(dv, rDv, SUM, whyGrad))));
     }
 
     /** One generation step as the model runs it: RoPE at a position held in a buffer, cache append, attention. */
-    static List<Probe> attentionDecode(Fixture f) {
-        int pos = 37, maxT = T, kv = HKV * HD;
+    List<Probe> attentionDecode(Fixture f) {
+        int pos = T * 3 / 5, maxT = T, kv = HKV * HD;
         float scale = (float) (1 / Math.sqrt(HD));
         Buffer[] cs = ropeTables(f, maxT);
         Buffer position = f.program.ints("position", Role.INPUT, 1);
@@ -446,12 +492,12 @@ public final class Cases {
                 Expect.elementwise(qR, rQ, POINTWISE, WHY_ROTATION), Expect.elementwise(kR, rK, POINTWISE, WHY_ROTATION),
                 Expect.elementwise(kCache, rKCache, POINTWISE, "the appended row is the rotated key; other rows untouched"),
                 Expect.elementwise(vCache, rVCache, EXACT, WHY_EXACT),
-                Expect.elementwise(att, rAtt, ROW, "softmax-weighted sums over 38 cached keys"))));
+                Expect.elementwise(att, rAtt, ROW, "softmax-weighted sums over the " + (pos + 1) + " cached keys"))));
     }
 
     // ---- feed-forward and residual ----------------------------------------------------------------
 
-    static List<Probe> swiGlu(Fixture f) {
+    List<Probe> swiGlu(Fixture f) {
         Buffer gu = f.random("gu", Role.ACTIVATION, -4, 4, N, 2 * HIDDEN), out = f.written("out", Role.ACTIVATION, N, HIDDEN);
         Stage fwd = f.forward("swiglu.fwd", new Task.SwiGluForward(out, gu, N, HIDDEN));
         double[] rOut = new double[N * HIDDEN];
@@ -464,7 +510,7 @@ public final class Cases {
                 new Probe("swiglu.bwd", bwd, List.of(Expect.elementwise(dgu, rDgu, POINTWISE, WHY_POINTWISE))));
     }
 
-    static List<Probe> residual(Fixture f) {
+    List<Probe> residual(Fixture f) {
         int n = N * C;
         Buffer a = f.random("a", Role.ACTIVATION, -1, 1, N, C), b = f.random("b", Role.ACTIVATION, -1, 1, N, C);
         Buffer out = f.written("out", Role.ACTIVATION, N, C), copy = f.written("copy", Role.ACTIVATION, N, C);
@@ -484,7 +530,7 @@ public final class Cases {
 
     // ---- summaries and the optimizer ---------------------------------------------------------------
 
-    static List<Probe> summarize(Fixture f) {
+    List<Probe> summarize(Fixture f) {
         Buffer losses = f.random("losses", Role.OUTPUT, 2, 6, N);
         Buffer lse = f.random("lse", Role.ACTIVATION, 1, 5, B, H, T);
         Buffer x = f.random("x", Role.ACTIVATION, -1, 1, N, C);
@@ -501,41 +547,21 @@ public final class Cases {
             s.add(new Task.Summarize(kind, out, 1, src, rows, cols));
             double[] ref = d(out), v = d(src);
             ref[1] = switch (kind) {
-                case MEAN -> sum(v, 1) / v.length;
-                case MEAN_SQUARE -> sum(v, 2) / v.length;
-                case RMS -> Math.sqrt(sum(v, 2) / v.length + 1e-30);
-                case ADD_SUM_SQUARES -> ref[1] + sum(v, 2);
-                case OUTLIER_PERCENT -> outlierPercent(v, rows, cols);
+                case MEAN -> StatsRef.mean(v);
+                case MEAN_SQUARE -> StatsRef.meanSquare(v);
+                case RMS -> StatsRef.rms(v);
+                case ADD_SUM_SQUARES -> StatsRef.addSumSquares(ref[1], v);
+                case OUTLIER_PERCENT -> StatsRef.outlierPercent(v, rows, cols);
             };
             String why = kind == Summary.OUTLIER_PERCENT
                     ? "a count: one miscounted element moves it by 1/7 of its value"
-                    : "one sum over up to 11712 elements, rounded once to float on the JVM (blockwise float sums on a device)";
+                    : "one sum over up to " + N * C + " elements, rounded once to float on the JVM (blockwise float sums on a device)";
             expects.add(Expect.elementwise(out, ref, kind == Summary.OUTLIER_PERCENT ? ROUNDING : POINTWISE, why));
         }
         return List.of(new Probe("summarize", s, expects));
     }
 
-    private static double sum(double[] v, int power) {
-        double s = 0;
-        for (double e : v) s += power == 1 ? e : e * e;
-        return s;
-    }
-
-    /** Percentage of elements beyond 5 unbiased standard deviations from their row mean (SPEC §6.8). */
-    private static double outlierPercent(double[] x, int rows, int cols) {
-        int count = 0;
-        for (int r = 0; r < rows; r++) {
-            double mu = 0, var = 0;
-            for (int j = 0; j < cols; j++) mu += x[r * cols + j];
-            mu /= cols;
-            for (int j = 0; j < cols; j++) var += (x[r * cols + j] - mu) * (x[r * cols + j] - mu);
-            double sd = Math.sqrt(var / Math.max(1, cols - 1));
-            for (int j = 0; j < cols; j++) if (Math.abs(x[r * cols + j] - mu) > 5 * sd) count++;
-        }
-        return 100.0 * count / ((double) rows * cols);
-    }
-
-    static List<Probe> clipScale(Fixture f) {
+    List<Probe> clipScale(Fixture f) {
         // Two optimizer groups, clipped (norm sqrt(10) > 1) and not (norm 0.5 < 1).
         List<Expect> expects = new ArrayList<>();
         Stage s = f.forward("clip_scale");
@@ -553,14 +579,14 @@ public final class Cases {
         return List.of(new Probe("clip_scale", s, expects));
     }
 
-    private static Buffer hyper(Fixture f, String name, float weightDecay) {
+    private Buffer hyper(Fixture f, String name, float weightDecay) {
         Buffer h = f.written(name, Role.OPTIMIZER, Hyper.SIZE);
         Hyper.setAdamW(h.f, 1e-3f, 0.9f, 0.95f, 1e-8f, weightDecay, 3, 0.5f);
         h.f[Hyper.GRAD_SCALE] = Float.NaN; // must be set by the task
         return h;
     }
 
-    static List<Probe> adamW(Fixture f) {
+    List<Probe> adamW(Fixture f) {
         int n = 61 * C;
         Buffer p = f.random("param", Role.PARAM, -1, 1, n), g = f.random("param.grad", Role.GRAD, -1, 1, n);
         Buffer m = f.random("m", Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v", Role.OPTIMIZER, 0, 0.01, n);
@@ -578,14 +604,14 @@ public final class Cases {
     // ---- mixture of experts -----------------------------------------------------------------------
 
     /** Routed experts and picks per token of the MoE cases: 7 experts, so no power of two, top-2. */
-    static final int E = 7, K = 2, R = N * K, EXPERT_OC = 61;
+    static final int E = 7, K = 2;
 
     /**
      * Router logits whose 7 values per row lie at least 0.4 apart (levels 0.6 apart, noise under
      * 0.1): the top-k selection cannot depend on rounding, so the expert indices must match exactly.
      * The levels rotate with the row, so every expert is picked by some rows.
      */
-    static Buffer routerLogits(Fixture f) {
+    Buffer routerLogits(Fixture f) {
         Buffer logits = f.random("logits", Role.ACTIVATION, -0.1, 0.1, N, E);
         for (int n = 0; n < N; n++) {
             for (int e = 0; e < E; e++) logits.f[n * E + e] += 0.6f * ((3 * n + 5 * e) % E - 3);
@@ -594,7 +620,7 @@ public final class Cases {
     }
 
     /** K distinct experts per token, never expert 3: the dispatch and the grouped products see an empty expert. */
-    static int[] expertChoices() {
+    int[] expertChoices() {
         int[] idx = new int[R];
         for (int t = 0; t < N; t++) {
             int first = (5 * t) % 6, second = (first + 1 + t % 5) % 6;
@@ -604,7 +630,7 @@ public final class Cases {
         return idx;
     }
 
-    static List<Probe> router(Fixture f) {
+    List<Probe> router(Fixture f) {
         Buffer logits = routerLogits(f);
         List<Probe> probes = new ArrayList<>();
         String whySoftmax = "a softmax over 7 (or 2) logits: a few ulps per element";
@@ -640,7 +666,7 @@ public final class Cases {
         return probes;
     }
 
-    static List<Probe> routerLosses(Fixture f) {
+    List<Probe> routerLosses(Fixture f) {
         Buffer logits = routerLogits(f);
         int[] rIdx = new int[R];
         double[] rProbs = new double[N * E], rLse = new double[N];
@@ -670,16 +696,17 @@ public final class Cases {
         double[] rDBalance = d(dBalance), rDZ = d(dZ);
         RouterLossesRef.balanceBackward(rDBalance, d(probs), d(sCounts), N, E, K, gamma, scale);
         RouterLossesRef.zBackward(rDZ, d(probs), d(lse), N, E, beta, scale);
-        String whyGrad = "a few roundings per element, added to an accumulated gradient of the same size";
+        String whyGrad = "a few roundings per element, added to an accumulated gradient of the same size: where the"
+                + " two cancel, the rounding is relative to the addends, not to the small sum";
         return List.of(
                 new Probe("router_losses.fwd", fwd, List.of(Expect.elementwise(counts, rCounts, EXACT, "a count: integers in float"),
                         Expect.elementwise(out, rOut, ROUNDING,
                                 "sums over all tokens in double, rounded once to float; slot 4 untouched"))),
-                new Probe("router_losses.bwd", bwd, List.of(Expect.elementwise(dBalance, rDBalance, POINTWISE, whyGrad),
-                        Expect.elementwise(dZ, rDZ, POINTWISE, whyGrad))));
+                new Probe("router_losses.bwd", bwd, List.of(Expect.elementwise(dBalance, rDBalance, ROW, whyGrad),
+                        Expect.elementwise(dZ, rDZ, ROW, whyGrad))));
     }
 
-    static List<Probe> moeDispatch(Fixture f) {
+    List<Probe> moeDispatch(Fixture f) {
         int[] choices = expertChoices();
         Buffer idx = f.ints("expert_idx", Role.ACTIVATION, choices, N, K);
         Buffer x = f.random("x", Role.ACTIVATION, -1, 1, N, C), ys = f.random("ys", Role.ACTIVATION, -1, 1, R, C);
@@ -714,11 +741,11 @@ public final class Cases {
                         Expect.exactInts(offsets, rOffsets, "prefix counts per expert (expert 3 empty): exact"),
                         Expect.elementwise(xs, rXs, EXACT, WHY_EXACT), Expect.elementwise(y, rY, POINTWISE, whyWeighted))),
                 new Probe("moe_dispatch.bwd", bwd, List.of(Expect.elementwise(dys, rDys, ROUNDING, "a product: one rounding"),
-                        Expect.elementwise(dweights, rDweights, ROW, "a dot product over 96 features"),
+                        Expect.elementwise(dweights, rDweights, ROW, "a dot product over " + C + " features"),
                         Expect.elementwise(dx, rDx, ROUNDING, whyPairs))));
     }
 
-    static List<Probe> groupedMatmul(Fixture f) {
+    List<Probe> groupedMatmul(Fixture f) {
         int[] offs = new int[E + 1];
         MoeDispatchRef.plan(new int[R], new int[R], offs, expertChoices(), N, K, E);
         Buffer offsets = f.ints("offsets", Role.ACTIVATION, offs, E + 1);
@@ -736,12 +763,12 @@ public final class Cases {
         GroupedMatmulRef.backwardInput(rDinp, d(dout), d(w), offs, R, C, EXPERT_OC, E);
         GroupedMatmulRef.backwardWeight(rDw, d(dout), d(inp), offs, R, C, EXPERT_OC, E);
         return List.of(
-                new Probe("grouped_matmul.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, "a dot product over 96 inputs"))),
-                new Probe("grouped_matmul.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, "a dot product over 61 outputs"),
+                new Probe("grouped_matmul.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, "a dot product over " + C + " inputs"))),
+                new Probe("grouped_matmul.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, "a dot product over " + EXPERT_OC + " outputs"),
                         Expect.normRelative(dw, rDw, SUM, "sums over each expert's rows (up to ~50) into an accumulated gradient"))));
     }
 
-    static List<Probe> mix(Fixture f) {
+    List<Probe> mix(Fixture f) {
         int n = N * C;
         float alpha = (float) Math.sqrt(0.7), beta = (float) Math.sqrt(0.3); // sqrtgate's sqrt(1 - p) y + sqrt(p) S(f)
         Buffer a = f.random("a", Role.ACTIVATION, -1, 1, N, C), b = f.random("b", Role.ACTIVATION, -1, 1, N, C);
@@ -765,17 +792,17 @@ public final class Cases {
 
     // ---- Muon, Newton-Schulz and the sphere --------------------------------------------------------
 
-    static final String WHY_NS = "NS5: five rounds of three float matmuls (sums of up to 96 terms): ~1e-5 of the norm";
+    static final String WHY_NS = "NS5: five rounds of three float matmuls over the longer side: ~1e-5 of the norm";
 
     /** Scratch of NS5 for slices up to {@code slice} floats and Gram matrices up to {@code gram}, as MuonDirections sizes it. */
-    static Buffer[] nsScratch(Fixture f, int slice, int gram) {
+    Buffer[] nsScratch(Fixture f, int slice, int gram) {
         return new Buffer[] {f.written("ns_x", Role.ACTIVATION, slice), f.written("ns_gram", Role.ACTIVATION, gram),
                 f.written("ns_gram_squared", Role.ACTIVATION, gram), f.written("ns_next", Role.ACTIVATION, slice)};
     }
 
-    /** One Muon step as MuonOptimizer emits it, on a tall (96, 61) matrix: transposed NS5 and shape factor sqrt(96/61). */
-    static List<Probe> muon(Fixture f) {
-        int rows = C, cols = 61, n = rows * cols;
+    /** One Muon step as MuonOptimizer emits it, on a (C, T) matrix (tall at the default shape: transposed NS5, shape factor sqrt(C/T)). */
+    List<Probe> muon(Fixture f) {
+        int rows = C, cols = T, n = rows * cols;
         Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, rows, cols), g = f.random("param.grad", Role.GRAD, -1, 1, rows, cols);
         Buffer mom = f.random("momentum", Role.OPTIMIZER, -0.5, 0.5, rows, cols);
         Buffer hyper = f.written("hyper", Role.OPTIMIZER, Hyper.SIZE);
@@ -797,8 +824,8 @@ public final class Cases {
     }
 
     /** NS5 of a wide matrix and of a tall 3-D stack (each slice its own), sharing scratch as the optimizer does. */
-    static List<Probe> newtonSchulz(Fixture f) {
-        int rows = 24, cols = 61, slices = 3, sRows = 40, sCols = 24;
+    List<Probe> newtonSchulz(Fixture f) {
+        int rows = HD, cols = T, slices = 3, sRows = 40, sCols = 24;
         Buffer g = f.random("g", Role.ACTIVATION, -1, 1, rows, cols), gs = f.random("g_stack", Role.ACTIVATION, -1, 1, slices, sRows, sCols);
         for (int i = sRows * sCols; i < 2 * sRows * sCols; i++) gs.f[i] *= 30; // slices of very different norms
         Buffer out = f.written("out", Role.ACTIVATION, rows, cols), outStack = f.written("out_stack", Role.ACTIVATION, slices, sRows, sCols);
@@ -814,7 +841,7 @@ public final class Cases {
     }
 
     /** The sphere update's tasks in the order HyperPOptimizer adds them. */
-    static Stage sphereTasks(Stage s, Buffer param, Buffer direction, Buffer norms, Buffer hyper, int n) {
+    Stage sphereTasks(Stage s, Buffer param, Buffer direction, Buffer norms, Buffer hyper, int n) {
         s.add(new Task.SphereDecay(param, hyper, n));
         s.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.RADIUS_SQ, param, n));
         s.add(new Task.SphereSumSquares(norms, Hyper.SphereNorms.DIRECTION_SQ, direction, n));
@@ -825,7 +852,7 @@ public final class Cases {
     }
 
     /** ||W||² after the decay, ||direction||², ||W||² after the step: what the sums of squares write (SPEC §6.2). */
-    static double[] sphereNorms(double[] param, double[] direction, double[] hyper) {
+    double[] sphereNorms(double[] param, double[] direction, double[] hyper) {
         double lr = hyper[Hyper.LR], keep = 1 - lr * hyper[Hyper.WEIGHT_DECAY];
         double[] w = param.clone();
         for (int i = 0; i < w.length; i++) w[i] *= keep;
@@ -838,9 +865,9 @@ public final class Cases {
     static final String WHY_SPHERE_NORMS = "squares summed in double, stored in float: one rounding (plus the float inputs')";
     static final String WHY_SPHERE_STEP = "a relative step of 0.05 then a rescale to the radius: a few roundings of W, ~1e-6 of the change";
 
-    static List<Probe> sphereStep(Fixture f) {
-        int n = 61 * C;
-        Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, 61, C), dir = f.random("direction", Role.ACTIVATION, -1, 1, 61, C);
+    List<Probe> sphereStep(Fixture f) {
+        int n = T * C;
+        Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, T, C), dir = f.random("direction", Role.ACTIVATION, -1, 1, T, C);
         Buffer hyper = f.written("hyper", Role.OPTIMIZER, Hyper.SIZE);
         Hyper.setMuon(hyper.f, 0.05f, 0.95f, 0.1f, 3, 1f);
         Buffer norms = f.written("norms", Role.ACTIVATION, Hyper.SphereNorms.SIZE);
@@ -853,7 +880,7 @@ public final class Cases {
     }
 
     /** Adam on the sphere as HyperP runs it for an untied LM head: Adam's direction, then the sphere update. */
-    static List<Probe> sphereAdam(Fixture f) {
+    List<Probe> sphereAdam(Fixture f) {
         int n = V * C;
         Buffer p = f.random("param", Role.PARAM, -0.2, 0.2, V, C), g = f.random("param.grad", Role.GRAD, -1, 1, V, C);
         Buffer m = f.random("m", Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v", Role.OPTIMIZER, 0, 0.01, n);

@@ -3,30 +3,29 @@ package dev.squall.kernels;
 import static dev.squall.testing.Arrays2.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.squall.reference.StatsRef;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The scalar summaries against the definitions of SPEC §6.8, computed here in double. */
+/** The scalar summaries against their double-precision reference (SPEC §6.8), and the reference against a hand count. */
 class StatsTest {
     @ParameterizedTest(name = "N={0} C={1}")
     @CsvSource({"1,1", "3,7", "13,31", "65,127", "8,1000"})
-    void summariesMatchTheirDefinitions(int N, int C) {
+    void summariesMatchTheirReference(int N, int C) {
         float[] x = normal(N * 31L + C, N * C, 1.5);
-        double sum = 0, sq = 0;
-        for (float v : x) {
-            sum += v;
-            sq += (double) v * v;
-        }
+        double[] xd = toDouble(x);
+        double mean = StatsRef.mean(xd), meanSq = StatsRef.meanSquare(xd), rms = StatsRef.rms(xd);
+        double sq = StatsRef.addSumSquares(0, xd);
         float[] out = poisoned(6);
         out[4] = 2f; // addSumSquares accumulates
         Stats.mean(out, 0, x, N * C);
         Stats.meanSquare(out, 1, x, N * C);
         Stats.rms(out, 2, x, N * C);
         Stats.addSumSquares(out, 4, x, N * C);
-        assertEquals(sum / (N * C), out[0], 1e-6 * (1 + Math.abs(sum / (N * C))));
-        assertEquals(sq / (N * C), out[1], 1e-6 * sq / (N * C));
-        assertEquals(Math.sqrt(sq / (N * C)), out[2], 1e-6 * Math.sqrt(sq / (N * C)));
-        assertEquals(2 + sq, out[4], 1e-6 * (2 + sq));
+        assertEquals(mean, out[0], 1e-6 * (1 + Math.abs(mean)));
+        assertEquals(meanSq, out[1], 1e-6 * meanSq);
+        assertEquals(rms, out[2], 1e-6 * rms);
+        assertEquals(StatsRef.addSumSquares(2, xd), out[4], 1e-6 * (2 + sq));
         assertTrue(Float.isNaN(out[3]) && Float.isNaN(out[5]), "only the named slots are written");
     }
 
@@ -49,6 +48,7 @@ class StatsTest {
         }
         float[] out = poisoned(1);
         Stats.outlierPercent(out, 0, x, N, C);
+        assertEquals(100.0 * expected / (N * C), StatsRef.outlierPercent(toDouble(x), N, C), 1e-12);
         assertEquals(100.0 * expected / (N * C), out[0], 1e-5);
         if (C >= 100) assertTrue(expected >= 2, "the spikes count as outliers");
     }

@@ -10,14 +10,23 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The kernel matrix on the JVM, and that it covers every task record the model can emit. */
 class MatrixTest {
 
-    @Test
-    void jvmPassesEveryCase() {
+    static List<Cases.Shape> shapes() {
+        List<Cases.Shape> all = new java.util.ArrayList<>(List.of(Cases.DEFAULT));
+        all.addAll(Cases.ODD);
+        return all;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void jvmPassesEveryCase(Cases.Shape shape) {
         List<Cell> cells = new MatrixRunner(1, null, null)
-                .run(new MatrixRunner.Target("jvm/0", "jvm", JvmBackend::new), Cases.all());
+                .run(new MatrixRunner.Target("jvm/0", "jvm", JvmBackend::new), Cases.all(shape));
         String failures = cells.stream().filter(c -> !c.pass())
                 .map(c -> c.kernel() + ": " + (c.message() != null ? c.message() : c.worst() + " " + c.error()))
                 .collect(Collectors.joining("; "));
