@@ -7,7 +7,7 @@ import dev.squall.reference.StatsRef;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The scalar summaries against their double-precision reference (SPEC §6.8), and the reference against a hand count. */
+/** The scalar summaries against their double-precision reference (SPEC §6.8). */
 class StatsTest {
     @ParameterizedTest(name = "N={0} C={1}")
     @CsvSource({"1,1", "3,7", "13,31", "65,127", "8,1000"})
@@ -37,19 +37,11 @@ class StatsTest {
         // Row 1 gets two spikes far outside 5 sigma; the others stay Gaussian (5 sigma ~ 1 in 3.5 million).
         x[C + 3] = 1000f;
         x[C + 7] = -1000f;
-        long expected = 0;
-        for (int n = 0; n < N; n++) {
-            double mu = 0, var = 0;
-            for (int j = 0; j < C; j++) mu += x[n * C + j];
-            mu /= C;
-            for (int j = 0; j < C; j++) var += (x[n * C + j] - mu) * (x[n * C + j] - mu);
-            double sd = Math.sqrt(var / (C - 1));
-            for (int j = 0; j < C; j++) if (Math.abs(x[n * C + j] - mu) > 5 * sd) expected++;
-        }
+        double expected = StatsRef.outlierPercent(toDouble(x), N, C);
         float[] out = poisoned(1);
         Stats.outlierPercent(out, 0, x, N, C);
-        assertEquals(100.0 * expected / (N * C), StatsRef.outlierPercent(toDouble(x), N, C), 1e-12);
-        assertEquals(100.0 * expected / (N * C), out[0], 1e-5);
-        if (C >= 100) assertTrue(expected >= 2, "the spikes count as outliers");
+        assertEquals(expected, out[0], 1e-5);
+        // The two spikes are 5-sigma outliers of their row once the row is long enough to dilute them.
+        if (C >= 100) assertTrue(Math.round(expected * N * C / 100) >= 2, "the spikes count as outliers: " + expected + "%");
     }
 }
