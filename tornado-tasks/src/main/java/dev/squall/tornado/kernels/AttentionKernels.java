@@ -46,6 +46,8 @@ public final class AttentionKernels {
                                FloatArray v, int B, int T, int H, int Hkv, int hd, float scale) {
         int id = ctx.globalIdx;
         int lid = ctx.localIdx;
+        // Local memory as each work-item's own output accumulator (a private array of hd floats is not
+        // expressible), not a reduction across the group: WorkGroupReduction does not apply.
         float[] acc = ctx.allocateFloatLocalArray(ROW_GROUP * MAX_HD);
         if (id < B * H * T) {
             int i = id % T;

@@ -58,20 +58,14 @@ public final class BhytKernels {
     public static void statistic(KernelContext ctx, FloatArray meanSq, FloatArray inp, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float s = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float x = inp.get(base + j);
             s += x * x;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) meanSq.set(row, sums[0] / C);
+        float sumOfSquares = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
+        if (lid == 0) meanSq.set(row, sumOfSquares / C);
     }
 
     /** n1 = γ1 ⊙ tanh(λ1·ρ1·x), ρ1 = κ⁻¹(s²_x + ε)^(-1/2). */
@@ -110,7 +104,6 @@ public final class BhytKernels {
                                          int C, float kappa, float eps) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float ms = meanSq.get(row);
         float r = rho(ms, kappa, eps);
@@ -123,13 +116,7 @@ public final class BhytKernels {
             dinp.set(base + j, q); // q until the projection below; only this work-item touches j
             s += q * x;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float qx = sums[0];
+        float qx = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
         float c = qx / (C * (ms + eps));
         if (lid == 0) lambdaRows.set(row, r * qx);
         for (int j = lid; j < C; j += ROW_GROUP) dinp.set(base + j, a * (dinp.get(base + j) - c * inp.get(base + j)));
@@ -144,7 +131,6 @@ public final class BhytKernels {
                                           FloatArray lambda2, FloatArray weight2, int C, float kappa) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float r = rho2.get(row);
         float a = lambda2.get(0) * r;
@@ -156,13 +142,7 @@ public final class BhytKernels {
             dh.set(base + j, a * q);
             s += q * hv;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float qh = sums[0];
+        float qh = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
         if (lid == 0) lambdaRows.set(row, r * qh);
         float k = -a * kappa * kappa * r * r * qh / C;
         for (int j = lid; j < C; j += ROW_GROUP) dinpCross.set(base + j, k * inpX.get(base + j));
@@ -208,7 +188,6 @@ public final class BhytKernels {
                                  int nHeads, int nKvHeads, int hd) {
         int i = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int D = nHeads * hd;
         int group = nHeads / nKvHeads;
         int woRow = i * D;
@@ -224,13 +203,8 @@ public final class BhytKernels {
             }
             sq += m * m;
         }
-        sums[lid] = sq;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) cRows.set(i, sums[0]);
+        float rowSquares = WorkGroupReduction.sum(ctx, ROW_GROUP, sq);
+        if (lid == 0) cRows.set(i, rowSquares);
     }
 
     /** cOut[0] = (Σ_i cRows[i], in order) / (seqLen·C); written (c_attn is a buffer, not a gradient). */

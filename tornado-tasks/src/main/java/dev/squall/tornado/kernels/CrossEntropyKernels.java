@@ -41,13 +41,12 @@ public final class CrossEntropyKernels {
                                        IntArray targets, FloatArray scale, int V) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * V;
         int t = targets.get(row);
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
         float target = logits.get(base + tt);
-        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        float lse = rowLogSumExp(ctx, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - target));
         float g = valid * scale.get(0);
         for (int j = lid; j < V; j += ROW_GROUP) {
@@ -65,13 +64,12 @@ public final class CrossEntropyKernels {
                                        IntArray targets, FloatArray scale, int V) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * V;
         int t = targets.get(row);
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
         float target = logits.get(base + tt);
-        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        float lse = rowLogSumExp(ctx, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - target));
         float g = valid * scale.get(0);
         for (int j = lid; j < V; j += ROW_GROUP) {
@@ -85,12 +83,11 @@ public final class CrossEntropyKernels {
     public static void forward(KernelContext ctx, FloatArray losses, FloatArray logits, IntArray targets, int V) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * V;
         int t = targets.get(row);
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
-        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        float lse = rowLogSumExp(ctx, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - logits.get(base + tt)));
     }
 
@@ -102,29 +99,15 @@ public final class CrossEntropyKernels {
     }
 
     /**
-     * max + log(sum exp(x - max)) of one row of V logits, reduced in the work-group's local array
-     * {@code red}; every work-item of the group gets the result. Inlined into each kernel.
+     * max + log(sum exp(x - max)) of one row of V logits, reduced over the row's work-group; every
+     * work-item of the group gets the result. Inlined into each kernel.
      */
-    private static float rowLogSumExp(KernelContext ctx, float[] red, FloatArray logits, int base, int lid, int V) {
+    private static float rowLogSumExp(KernelContext ctx, FloatArray logits, int base, int lid, int V) {
         float m = -Float.MAX_VALUE;
         for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
-        red[lid] = m;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] = Math.max(red[lid], red[lid + stride]);
-        }
-        ctx.localBarrier();
-        float max = red[0];
-        ctx.localBarrier();
+        float max = WorkGroupReduction.max(ctx, ROW_GROUP, m);
         float s = 0f;
         for (int j = lid; j < V; j += ROW_GROUP) s += TornadoMath.exp(logits.get(base + j) - max);
-        red[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] += red[lid + stride];
-        }
-        ctx.localBarrier();
-        float lse = max + TornadoMath.log(red[0]);
-        return lse;
+        return max + TornadoMath.log(WorkGroupReduction.sum(ctx, ROW_GROUP, s));
     }
 }

@@ -43,6 +43,8 @@ public final class DecodeKernels {
                                  float scale) {
         int h = ctx.globalIdx;
         int lid = ctx.localIdx;
+        // Local memory as each work-item's own output accumulator, not a reduction across the group:
+        // WorkGroupReduction does not apply.
         float[] acc = ctx.allocateFloatLocalArray(HEAD_GROUP * MAX_HD);
         if (h < H) {
             int g = h / (H / Hkv);

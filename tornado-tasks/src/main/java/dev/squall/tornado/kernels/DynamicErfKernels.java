@@ -119,8 +119,6 @@ public final class DynamicErfKernels {
                                     FloatArray weight, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sa = ctx.allocateFloatLocalArray(ROW_GROUP);
-        float[] ss = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float a = alpha.get(0);
         float sh = shift.get(0);
@@ -134,19 +132,11 @@ public final class DynamicErfKernels {
             accA += gwPhi * x;
             accS += gwPhi;
         }
-        sa[lid] = accA;
-        ss[lid] = accS;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) {
-                sa[lid] += sa[lid + stride];
-                ss[lid] += ss[lid + stride];
-            }
-        }
-        ctx.localBarrier();
+        float rowDalpha = WorkGroupReduction.sum(ctx, ROW_GROUP, accA);
+        float rowDshift = WorkGroupReduction.sum(ctx, ROW_GROUP, accS);
         if (lid == 0) {
-            alphaRows.set(row, sa[0]);
-            shiftRows.set(row, ss[0]);
+            alphaRows.set(row, rowDalpha);
+            shiftRows.set(row, rowDshift);
         }
     }
 
