@@ -121,18 +121,23 @@ final class Norms {
         }
     }
 
+    /**
+     * Per-head RMSNorm over (N, nHeads, hd) with one gain of hd shared by every head is RMSNorm over
+     * N * nHeads rows of width hd (the same memory), so it runs on the RMSNorm kernels; the gain's
+     * gradient then sums over tokens and heads alike, as RMSNorm's sums over rows.
+     */
     static void headForward(Task.HeadRmsNormForward t, StageGraph g) {
-        int G = HeadRmsNormKernels.HEAD_GROUP, R = t.N() * t.nHeads();
-        g.add("head_rmsnorm_fwd", R * G, G, (tg, id) -> tg.task(id, HeadRmsNormKernels::forward, g.ctx,
+        int G = RmsNormKernels.ROW_GROUP, R = t.N() * t.nHeads();
+        g.add("head_rmsnorm_fwd", R * G, G, (tg, id) -> tg.task(id, RmsNormKernels::rmsnormForward, g.ctx,
                 g.f(t.out()), g.f(t.rstd()), g.f(t.inp()), g.f(t.weight()), t.hd(), t.eps()));
     }
 
     static void headBackward(Task.HeadRmsNormBackward t, StageGraph g) {
-        int G = HeadRmsNormKernels.HEAD_GROUP, R = t.N() * t.nHeads(), blocks = HeadRmsNormKernels.blocks(R), hd = t.hd();
-        g.add("head_rmsnorm_bwd", R * G, G, (tg, id) -> tg.task(id, HeadRmsNormKernels::backwardInput, g.ctx,
+        int G = RmsNormKernels.ROW_GROUP, R = t.N() * t.nHeads(), blocks = RmsNormKernels.blocks(R), hd = t.hd();
+        g.add("head_rmsnorm_bwd", R * G, G, (tg, id) -> tg.task(id, RmsNormKernels::rmsnormBackwardInput, g.ctx,
                 g.f(t.dinp()), g.f(t.dout()), g.f(t.inp()), g.f(t.weight()), g.f(t.rstd()), hd));
         FloatArray p = g.scratch(blocks * hd);
-        g.add("head_rmsnorm_dw", blocks * hd, 0, (tg, id) -> tg.task(id, HeadRmsNormKernels::weightPartials, g.ctx,
+        g.add("head_rmsnorm_dw", blocks * hd, 0, (tg, id) -> tg.task(id, RmsNormKernels::weightPartials, g.ctx,
                 p, g.f(t.dout()), g.f(t.inp()), g.f(t.rstd()), R, hd));
         columns(g, t.dweight(), p, hd, blocks);
     }
