@@ -7,25 +7,25 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * BHyT, the two norms of one Pre-LN block, on a TornadoVM device, SPEC §4.1 (forward) and §4.3
  * (backward): the same math as {@code dev.squall.kernels.Bhyt} and {@code dev.squall.reference.BhytRef}.
- * BHyT* (exact statistic for every norm) is {@link BhytStarKernels}, whose backward is
- * {@link #backwardInputRows}.
+ * The input norm's forward (its exact statistic and output in one pass) is BHyT*'s,
+ * {@link BhytStarKernels#forward}; its backward is {@link #backwardInputRows}.
  *
  * <pre>
  * Shapes:
  *   N rows (tokens), C features per row
  *   inp (x), h, out, dout, dinp, dh, dinpCross   (N, C)
  *   weight (gamma1 / gamma2), dweight            (C)
- *   meanSq (s²_x), rho2                          (N)   saved by statistic / forwardSecond
+ *   meanSq (s²_x), rho2                          (N)   saved by BhytStarKernels.forward / forwardSecond
  *   lambda, lambda1, lambda2, dlambda, cAttn     (1)   scalars in arrays, never baked in
  *   lambdaRows                                   (N)   dlambda per row, before the ordered sum
  *   partials                                     (blocks, C)   dgamma per block of ROWS_PER_BLOCK rows
  *   wv (nKvHeads*hd, C), wo (C, nHeads*hd)       attention value and output weights (Linear layout)
  *   cRows                                        (C)   ‖row i of wo·W_V,exp‖², before the ordered sum
  * Launch:
- *   statistic, backwardInputRows, backwardSecondRows, cAttnRows
+ *   backwardInputRows, backwardSecondRows, cAttnRows
  *                                        global rows * ROW_GROUP, local ROW_GROUP (one work-group per row;
  *                                        rows = N, or C for cAttnRows)
- *   forwardInput, forwardSecond          global N * C
+ *   forwardSecond                        global N * C
  *   inputGainPartials, secondGainPartials   global blocks * C, then ColumnSums.addColumns global C
  *   DynamicTanhKernels.addScalar         global 1 (dlambda += lambdaRows in row order)
  *   cAttnFinish                          global 1
@@ -52,30 +52,6 @@ public final class BhytKernels {
     /** κ⁻¹(variance + ε)^(-1/2). */
     public static float rho(float variance, float kappa, float eps) {
         return 1.0f / (kappa * TornadoMath.sqrt(variance + eps));
-    }
-
-    /** meanSq[n] = mean_j x[n, j]²: the one exact statistic of a block. */
-    public static void statistic(KernelContext ctx, FloatArray meanSq, FloatArray inp, int C) {
-        int row = ctx.groupIdx;
-        int lid = ctx.localIdx;
-        int base = row * C;
-        float s = 0f;
-        for (int j = lid; j < C; j += ROW_GROUP) {
-            float x = inp.get(base + j);
-            s += x * x;
-        }
-        float sumOfSquares = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
-        if (lid == 0) meanSq.set(row, sumOfSquares / C);
-    }
-
-    /** n1 = γ1 ⊙ tanh(λ1·ρ1·x), ρ1 = κ⁻¹(s²_x + ε)^(-1/2). */
-    public static void forwardInput(KernelContext ctx, FloatArray out, FloatArray inp, FloatArray meanSq,
-                                    FloatArray lambda, FloatArray weight, int C, float kappa, float eps) {
-        int i = ctx.globalIdx;
-        int n = i / C;
-        int j = i - n * C;
-        float a = lambda.get(0) * rho(meanSq.get(n), kappa, eps);
-        out.set(i, weight.get(j) * TornadoMath.tanh(a * inp.get(i)));
     }
 
     /**

@@ -17,18 +17,17 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *   targets           (N)       a negative target marks an ignored position
  *   losses            (N)
  *   scale             (1)       dloss scale (e.g. 1 / valid positions); an array, so it may change per step
- *   mean              (1)       (1/N) sum of losses
  * Launch:
  *   forwardBackward, forwardBackwardInPlace   global N * ROW_GROUP, local ROW_GROUP (one work-group per row)
  *   forward           global N * ROW_GROUP, local ROW_GROUP
- *   meanLoss          global 1 (one work-item, rows in order)
  * </pre>
  *
  * <p>losses[n] = logsumexp(logits[n]) - logits[n, target], dlogits = (softmax - onehot) * scale,
  * both written; an ignored row gets loss 0 and a zero gradient. Row max and row sum reduce in local
  * memory within the row's work-group, in a fixed tree order. Every work-item reads all it needs
  * from logits before the last barrier and writes only its own elements after it, so the in-place
- * form is safe (its own entry point: one array cannot be two arguments of a TornadoVM task). The mean is one ordered pass (a second task: it reads every row's loss).
+ * form is safe (its own entry point: one array cannot be two arguments of a TornadoVM task). The mean
+ * loss is a {@link StatsKernels} summary of the losses, like every other scalar a step reports.
  */
 public final class CrossEntropyKernels {
     private CrossEntropyKernels() {}
@@ -89,13 +88,6 @@ public final class CrossEntropyKernels {
         float valid = t < 0 ? 0f : 1f;
         float lse = rowLogSumExp(ctx, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - logits.get(base + tt)));
-    }
-
-    /** mean[0] = (1/N) sum_n losses[n], n = 0, 1, ... in order (ignored rows count as 0, as on the JVM). */
-    public static void meanLoss(KernelContext ctx, FloatArray mean, FloatArray losses, int N) {
-        float s = 0f;
-        for (int n = 0; n < N; n++) s += losses.get(n);
-        mean.set(0, s / N);
     }
 
     /**

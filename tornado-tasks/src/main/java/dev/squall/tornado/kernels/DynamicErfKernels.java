@@ -17,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *   alphaRows, shiftRows               (N)            dalpha / dshift per row
  *   wPartials, bPartials               (blocks, C)    dgamma / dbeta per block of ROWS_PER_BLOCK rows
  * Launch:
- *   erfKernel, forward, forwardNoBias  global = element count
+ *   forward, forwardNoBias             global N * C
  *   backwardRows                       global N * ROW_GROUP, local ROW_GROUP (one work-group per row)
  *   paramPartials, weightPartials      global blocks * C
  *   ColumnSums.addColumns              global C (dweight; again for dbias)
@@ -88,12 +88,6 @@ public final class DynamicErfKernels {
             result = x < 0f ? -large : large;
         }
         return result;
-    }
-
-    /** out[i] = erf(inp[i]): the device erf alone, for testing. */
-    public static void erfKernel(KernelContext ctx, FloatArray out, FloatArray inp) {
-        int i = ctx.globalIdx;
-        out.set(i, erf(inp.get(i)));
     }
 
     public static void forward(KernelContext ctx, FloatArray out, FloatArray inp, FloatArray alpha, FloatArray shift,
