@@ -17,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *   position        (1)                     the new token's position (its own k/v already cached)
  *   query head h reads kv head h / (H / Hkv)
  * Launch:
- *   attention   global headsPadded(H), local HEAD_GROUP   one work-item per query head
+ *   attention   global H rounded up to whole groups, local HEAD_GROUP   one work-item per query head
  * </pre>
  *
  * <p>Each work-item runs an online softmax over keys 0 .. position[0] (blocks of one key), keeping
@@ -33,9 +33,6 @@ public final class DecodeKernels {
     public static final int HEAD_GROUP = 16;
     /** Largest head size the local accumulators hold. */
     public static final int MAX_HD = 128;
-
-    /** The grid: heads rounded up to a whole number of work-groups. */
-    public static int headsPadded(int H) { return (H + HEAD_GROUP - 1) / HEAD_GROUP * HEAD_GROUP; }
 
     /** out[h] = softmax(scale * q[h] . k[j, g]) over j = 0 .. position[0], applied to v[j, g]; written. */
     public static void attention(KernelContext ctx, FloatArray out, FloatArray q, FloatArray kCache,
