@@ -1,12 +1,10 @@
 package dev.squall.tornado;
 
 import static dev.squall.tornado.DeviceArrays.*;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.squall.kernels.AdamW;
 import dev.squall.program.Hyper;
 import dev.squall.reference.AdamWRef;
-import dev.squall.reference.GradNormRef;
 import dev.squall.tornado.kernels.AdamWKernels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -18,38 +16,30 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * AdamW steps and the gradient sum of squares on the default TornadoVM device against the double
- * reference. The same compiled graph runs three steps with a different learning rate, step count and
+ * AdamW steps on the default TornadoVM device against the double reference. The same compiled graph runs three steps with a different learning rate, step count and
  * gradient scale each time (all read from hyper), so values baked in at compile time would fail.
  */
 class AdamWDeviceTest {
-    static final int SLOT = 2;
-
     @ParameterizedTest(name = "n={0}")
     @ValueSource(ints = {1, 3, 91, 127, 2145, 65536})
-    void stepsAndSumOfSquaresMatchTheReference(int n) {
+    void stepsMatchTheReference(int n) {
         long seed = 71L * n;
         float[] p0 = normal(seed, n, 1.0), g = normal(seed + 1, n, 0.1);
         float[] m0 = normal(seed + 2, n, 0.01), v0 = new float[n];
         float[] vRand = normal(seed + 3, n, 0.01);
         for (int i = 0; i < n; i++) v0[i] = vRand[i] * vRand[i];
-        int blocks = AdamWKernels.blocks(n);
 
         FloatArray param = FloatArray.fromArray(p0), grad = FloatArray.fromArray(g);
         FloatArray m = FloatArray.fromArray(m0), v = FloatArray.fromArray(v0);
-        FloatArray hyper = new FloatArray(Hyper.SIZE), partials = poisoned(blocks), sums = poisoned(4);
+        FloatArray hyper = new FloatArray(Hyper.SIZE);
         KernelContext ctx = new KernelContext();
         // param, m, v stay on the device between steps, as in training; hyper is uploaded every step.
         TaskGraph graph = new TaskGraph("adamw")
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, param, grad, m, v, partials, sums)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, param, grad, m, v)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, hyper)
-                .task("ssp", AdamWKernels::sumSquaresPartials, ctx, partials, grad, n)
-                .task("ssr", AdamWKernels::sumInto, ctx, sums, partials, SLOT, blocks)
                 .task("upd", AdamWKernels::update, ctx, param, grad, m, v, hyper, n)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, param, m, v, sums);
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, param, m, v);
         GridScheduler grids = new GridScheduler();
-        grids.addWorkerGrid("adamw.ssp", grid(blocks, 0));
-        grids.addWorkerGrid("adamw.ssr", grid(1, 0));
         grids.addWorkerGrid("adamw.upd", grid(n, 0));
 
         double[] rp = d(p0), rm = d(m0), rv = d(v0), rg = d(g);
@@ -69,9 +59,6 @@ class AdamWDeviceTest {
                 close("m" + at, m, rm, 1e-5, 1e-9);
                 close("v" + at, v, rv, 1e-5, 1e-12);
                 close("param" + at, param, rp, 1e-6, 1e-6);
-                // sum of squares: n positive terms summed in float, relative error grows with sqrt(n) ulps.
-                double want = GradNormRef.sumSquares(rg, n), got = sums.get(SLOT);
-                assertTrue(Math.abs(got - want) <= 1e-5 * want, "sumSquares: device " + got + ", reference " + want);
             }
         } catch (Exception e) {
             throw new AssertionError("TornadoVM failed to run graph: " + e, e);

@@ -3,6 +3,7 @@ package dev.squall.tornado;
 import static dev.squall.tornado.DeviceArrays.*;
 
 import dev.squall.reference.AttentionRef;
+import dev.squall.tornado.backend.LaunchGeometry;
 import dev.squall.tornado.kernels.AttentionKernels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -41,7 +42,7 @@ class AttentionDeviceTest {
                         scale)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out, lse, dq, dk, dv);
         GridScheduler grids = new GridScheduler();
-        grids.addWorkerGrid("att.fwd", grid(AttentionKernels.rowsPadded(rows), AttentionKernels.ROW_GROUP));
+        grids.addWorkerGrid("att.fwd", grid(LaunchGeometry.DEFAULT.attentionRows(rows)));
         grids.addWorkerGrid("att.dot", grid(rows, 0));
         grids.addWorkerGrid("att.dq", grid(rows, 0));
         grids.addWorkerGrid("att.dkv", grid(B * Hkv * T, 0));

@@ -4,6 +4,7 @@ import static dev.squall.tornado.DeviceArrays.*;
 
 import dev.squall.reference.BhytRef;
 import dev.squall.tornado.kernels.BhytKernels;
+import dev.squall.tornado.kernels.BhytStarKernels;
 import dev.squall.tornado.kernels.ColumnSums;
 import dev.squall.tornado.kernels.DynamicTanhKernels;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,9 +16,9 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * One BHyT block's norms on the default TornadoVM device against the double reference: the statistic,
- * both forwards (the second with the variance approximation), both backwards (dh, the cross gradient
- * into x, dgamma1/2, dlambda1/2), and c_attn under GQA. Outputs NaN-poisoned, parameter gradients
+ * One BHyT block's norms on the default TornadoVM device against the double reference: the statistic
+ * and the input norm (BHyT*'s forward, as the lowering runs them), the second norm (variance
+ * approximation), both backwards (dh, the cross gradient into x, dgamma1/2, dlambda1/2), and c_attn under GQA. Outputs NaN-poisoned, parameter gradients
  * accumulated onto a random base.
  */
 class BhytDeviceTest {
@@ -49,8 +50,7 @@ class BhytDeviceTest {
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, inp, h, weight1, weight2, dout1, dout2, lambda1,
                         lambda2, cAttn, meanSq, rho2, out1, out2, dinp, dh, cross, rows1, rows2, p1, p2, dweight1,
                         dweight2, dlambda1, dlambda2)
-                .task("st", BhytKernels::statistic, ctx, meanSq, inp, C)
-                .task("f1", BhytKernels::forwardInput, ctx, out1, inp, meanSq, lambda1, weight1, C, KAPPA, EPS)
+                .task("f1", BhytStarKernels::forward, ctx, out1, meanSq, inp, lambda1, weight1, C, KAPPA, EPS)
                 .task("f2", BhytKernels::forwardSecond, ctx, out2, rho2, h, meanSq, cAttn, lambda1, lambda2, weight2,
                         C, KAPPA, EPS)
                 .task("b2", BhytKernels::backwardSecondRows, ctx, dh, cross, rows2, dout2, h, inp, rho2, lambda2,
@@ -66,8 +66,7 @@ class BhytDeviceTest {
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, meanSq, rho2, out1, out2, dinp, dh, cross, dweight1,
                         dweight2, dlambda1, dlambda2);
         GridScheduler grids = new GridScheduler();
-        grids.addWorkerGrid("bh.st", grid(N * G, G));
-        grids.addWorkerGrid("bh.f1", grid(N * C, 0));
+        grids.addWorkerGrid("bh.f1", grid(N * G, G));
         grids.addWorkerGrid("bh.f2", grid(N * C, 0));
         grids.addWorkerGrid("bh.b2", grid(N * G, G));
         grids.addWorkerGrid("bh.l2", grid(1, 0));

@@ -4,6 +4,7 @@ import static dev.squall.tornado.DeviceArrays.*;
 
 import dev.squall.kernels.Attention;
 import dev.squall.reference.AttentionRef;
+import dev.squall.tornado.backend.LaunchGeometry;
 import dev.squall.tornado.kernels.DecodeKernels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,7 +42,7 @@ class DecodeDeviceTest {
                 .task("att", DecodeKernels::attention, ctx, out, q, kCache, vCache, position, MAX_T, H, HKV, hd, scale)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
         GridScheduler grids = new GridScheduler();
-        grids.addWorkerGrid("dec.att", grid(DecodeKernels.headsPadded(H), DecodeKernels.HEAD_GROUP));
+        grids.addWorkerGrid("dec.att", grid(LaunchGeometry.DEFAULT.decodeHeads(H)));
 
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot())) {
             plan.withGridScheduler(grids);

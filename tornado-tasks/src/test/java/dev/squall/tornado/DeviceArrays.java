@@ -2,6 +2,7 @@ package dev.squall.tornado;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.squall.tornado.backend.LaunchGeometry;
 import java.util.SplittableRandom;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -54,6 +55,9 @@ final class DeviceArrays {
         if (local > 0) g.setLocalWork(local, 1, 1);
         return g;
     }
+
+    /** The grid of a launch the backend's geometry gives. */
+    static WorkerGrid1D grid(LaunchGeometry.Launch launch) { return grid(launch.global(), launch.local()); }
 
     /** Runs a graph once on the default device; a TornadoVM failure (incl. a bailout) fails the test. */
     static void run(TaskGraph graph, GridScheduler grids) {

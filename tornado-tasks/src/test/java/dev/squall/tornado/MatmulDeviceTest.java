@@ -9,20 +9,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
-import uk.ac.manchester.tornado.api.WorkerGrid2D;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * The linear layer's three products on the default TornadoVM device, simple and tiled forms, against
- * the double reference: out and dinp NaN-poisoned, dweight accumulated onto a random base.
+ * The linear layer's three products on the default TornadoVM device against the double reference: out and dinp NaN-poisoned, dweight accumulated onto a random base.
  */
 class MatmulDeviceTest {
 
-    @ParameterizedTest(name = "N={0} C={1} OC={2} tiled={3}")
-    @CsvSource({"1,1,1,false", "3,7,13,false", "33,65,31,false", "127,64,96,false",
-                "1,1,1,true", "3,7,13,true", "33,65,31,true", "127,64,96,true", "256,256,768,true"})
-    void productsMatchTheReference(int N, int C, int OC, boolean tiled) {
+    @ParameterizedTest(name = "N={0} C={1} OC={2}")
+    @CsvSource({"1,1,1", "3,7,13", "33,65,31", "127,64,96"})
+    void productsMatchTheReference(int N, int C, int OC) {
         long seed = 1009L * N + 31L * C + OC;
         float[] x = normal(seed, N * C, 1.0), w = normal(seed + 1, OC * C, 1.0), g = normal(seed + 2, N * OC, 1.0);
         float[] dwBase = normal(seed + 3, OC * C, 1.0);
@@ -33,21 +30,12 @@ class MatmulDeviceTest {
         TaskGraph graph = new TaskGraph("mm").transferToDevice(DataTransferMode.EVERY_EXECUTION, inp, weight, dout,
                 out, dinp, dweight);
         GridScheduler grids = new GridScheduler();
-        if (tiled) {
-            graph.task("fwd", MatmulKernels::forwardTiled, ctx, out, inp, weight, N, C, OC)
-                 .task("bwi", MatmulKernels::backwardInputTiled, ctx, dinp, dout, weight, N, C, OC)
-                 .task("bww", MatmulKernels::backwardWeightTiled, ctx, dweight, dout, inp, N, C, OC);
-            grids.addWorkerGrid("mm.fwd", grid2(OC, N));
-            grids.addWorkerGrid("mm.bwi", grid2(C, N));
-            grids.addWorkerGrid("mm.bww", grid2(C, OC));
-        } else {
-            graph.task("fwd", MatmulKernels::forward, ctx, out, inp, weight, C, OC)
-                 .task("bwi", MatmulKernels::backwardInput, ctx, dinp, dout, weight, C, OC)
-                 .task("bww", MatmulKernels::backwardWeight, ctx, dweight, dout, inp, N, C, OC);
-            grids.addWorkerGrid("mm.fwd", grid(N * OC, 0));
-            grids.addWorkerGrid("mm.bwi", grid(N * C, 0));
-            grids.addWorkerGrid("mm.bww", grid(OC * C, 0));
-        }
+        graph.task("fwd", MatmulKernels::forward, ctx, out, inp, weight, C, OC)
+             .task("bwi", MatmulKernels::backwardInput, ctx, dinp, dout, weight, C, OC)
+             .task("bww", MatmulKernels::backwardWeight, ctx, dweight, dout, inp, N, C, OC);
+        grids.addWorkerGrid("mm.fwd", grid(N * OC, 0));
+        grids.addWorkerGrid("mm.bwi", grid(N * C, 0));
+        grids.addWorkerGrid("mm.bww", grid(OC * C, 0));
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, out, dinp, dweight);
         run(graph, grids);
 
@@ -60,12 +48,4 @@ class MatmulDeviceTest {
         close("dinp", dinp, rDx, 1e-4, 1e-5 * Math.sqrt(OC));
         close("dweight", dweight, plus(dwBase, rDw), 1e-4, 1e-5 * Math.sqrt(N));
     }
-
-    static WorkerGrid2D grid2(int cols, int rows) {
-        WorkerGrid2D g = new WorkerGrid2D(MatmulKernels.tiles(cols) * MatmulKernels.TILE,
-                MatmulKernels.tiles(rows) * MatmulKernels.TILE);
-        g.setLocalWork(MatmulKernels.TILE, MatmulKernels.TILE, 1);
-        return g;
-    }
-
 }

@@ -32,15 +32,18 @@ final class StageGraph {
 
     final String name;
     final KernelContext ctx = new KernelContext();
+    /** Every task's grid comes from here, never from the lowering itself. */
+    final LaunchGeometry grid;
     private final DeviceMemory memory;
     private final List<String> ids = new ArrayList<>();
     private final List<WorkerGrid1D> grids = new ArrayList<>();
     private final List<BiConsumer<TaskGraph, String>> tasks = new ArrayList<>();
     private final List<Object> scratch = new ArrayList<>();
 
-    StageGraph(String name, DeviceMemory memory) {
+    StageGraph(String name, DeviceMemory memory, LaunchGeometry grid) {
         this.name = name;
         this.memory = memory;
+        this.grid = grid;
     }
 
     FloatArray f(Buffer b) { return memory.f(b); }
@@ -61,12 +64,12 @@ final class StageGraph {
         return a;
     }
 
-    /** Adds a device task launched on {@code global} work-items in groups of {@code local} (0: the driver's choice). */
-    void add(String kernel, int global, int local, BiConsumer<TaskGraph, String> task) {
-        WorkerGrid1D grid = new WorkerGrid1D(Math.max(1, global));
-        if (local > 0) grid.setLocalWork(local, 1, 1);
+    /** Adds a device task with its launch, one of {@link #grid}'s. */
+    void add(String kernel, LaunchGeometry.Launch launch, BiConsumer<TaskGraph, String> task) {
+        WorkerGrid1D workers = new WorkerGrid1D(Math.max(1, launch.global()));
+        if (launch.local() > 0) workers.setLocalWork(launch.local(), 1, 1);
         ids.add("t" + ids.size() + "_" + kernel);
-        grids.add(grid);
+        grids.add(workers);
         tasks.add(task);
     }
 

@@ -147,7 +147,8 @@ public final class TornadoBackend implements Backend {
         List<StageGraph> lowered = new ArrayList<>();
         int k = 0;
         for (Stage s : stages) {
-            StageGraph g = new StageGraph("p" + planCount + "s" + (k++) + "_" + s.name.replaceAll("[^A-Za-z0-9]", "_"), memory);
+            StageGraph g = new StageGraph("p" + planCount + "s" + (k++) + "_" + s.name.replaceAll("[^A-Za-z0-9]", "_"), memory,
+                    LaunchGeometry.DEFAULT);
             for (Task t : s.tasks) Lowering.lower(t, g);
             lowered.add(g);
         }

@@ -7,21 +7,17 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * AdamW (decoupled weight decay, PyTorch's formulation; SPEC §6.1 names where it is used) and the
- * gradient sum of squares for global-norm clipping, on a TornadoVM device: the same math as
- * {@code dev.squall.kernels.AdamW} / {@code AdamWRef} and {@code GradNorm} / {@code GradNormRef}.
+ * AdamW (decoupled weight decay, PyTorch's formulation; SPEC §6.1 names where it is used) on a
+ * TornadoVM device: the same math as {@code dev.squall.kernels.AdamW} / {@code AdamWRef}. The gradient
+ * sum of squares for global-norm clipping is {@link StatsKernels}' (a Summarize record).
  *
  * <pre>
  * Shapes:
  *   n                    elements of one parameter tensor
  *   param, grad, m, v    (n)            m, v: first and second moments, zero before step 1
  *   hyper                (Hyper.SIZE)  per-step values at the indices of dev.squall.kernels.AdamW
- *   partials             (blocks)       sum of squares per block of ELEMS_PER_BLOCK elements
- *   sums                 (slots)        one slot per gradient tensor
  * Launch:
  *   update               global n (ids >= n do nothing)
- *   sumSquaresPartials   global blocks(n)
- *   sumInto              global 1
  * </pre>
  *
  * <pre>
@@ -38,11 +34,6 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  */
 public final class AdamWKernels {
     private AdamWKernels() {}
-
-    /** Elements summed by one work-item of {@link #sumSquaresPartials}. */
-    public static final int ELEMS_PER_BLOCK = 256;
-
-    public static int blocks(int n) { return (n + ELEMS_PER_BLOCK - 1) / ELEMS_PER_BLOCK; }
 
     /** One AdamW step in place on param, m and v. */
     public static void update(KernelContext ctx, FloatArray param, FloatArray grad, FloatArray m, FloatArray v,
@@ -67,25 +58,5 @@ public final class AdamWKernels {
             m.set(i, mi);
             v.set(i, vi);
         }
-    }
-
-    /** partials[k] = sum of grad[i]^2 over the elements of block k, in index order. */
-    public static void sumSquaresPartials(KernelContext ctx, FloatArray partials, FloatArray grad, int n) {
-        int k = ctx.globalIdx;
-        int start = k * ELEMS_PER_BLOCK;
-        int end = Math.min(n, start + ELEMS_PER_BLOCK);
-        float s = 0f;
-        for (int i = start; i < end; i++) {
-            float x = grad.get(i);
-            s += x * x;
-        }
-        if (start < n) partials.set(k, s);
-    }
-
-    /** sums[slot] = sum_k partials[k], k = 0, 1, ... in order (written: one slot per gradient tensor). */
-    public static void sumInto(KernelContext ctx, FloatArray sums, FloatArray partials, int slot, int blocks) {
-        float s = 0f;
-        for (int k = 0; k < blocks; k++) s += partials.get(k);
-        if (ctx.globalIdx == 0) sums.set(slot, s);
     }
 }

@@ -16,7 +16,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *   k, v, dk, dv       (B, T, Hkv * hd)      query head h reads kv head h / (H / Hkv)
  *   lse, dsum          (B, H, T)             lse saved by forward; dsum = rowsum(dout * out), scratch
  * Launch:
- *   forward        global rowsPadded(B * H * T), local ROW_GROUP   one work-item per (b, h, query row)
+ *   forward        global B * H * T rounded up to whole groups, local ROW_GROUP   one work-item per (b, h, query row)
  *   rowDots        global B * H * T                                one work-item per (b, h, query row)
  *   backwardQuery  global B * H * T                                one work-item per (b, h, query row)
  *   backwardKeyValue  global B * Hkv * T                           one work-item per (b, kv head, key row)
@@ -38,14 +38,13 @@ public final class AttentionKernels {
     /** Largest head size {@link #forward}'s local accumulators hold. */
     public static final int MAX_HD = 128;
 
-    /** The forward grid: rows rounded up to a whole number of work-groups. */
-    public static int rowsPadded(int rows) { return (rows + ROW_GROUP - 1) / ROW_GROUP * ROW_GROUP; }
-
     /** out = softmax(scale * q k^T, causal) v, lse = logsumexp of the scaled scores; both written. */
     public static void forward(KernelContext ctx, FloatArray out, FloatArray lse, FloatArray q, FloatArray k,
                                FloatArray v, int B, int T, int H, int Hkv, int hd, float scale) {
         int id = ctx.globalIdx;
         int lid = ctx.localIdx;
+        // Local memory as each work-item's own output accumulator (a private array of hd floats is not
+        // expressible), not a reduction across the group: WorkGroupReduction does not apply.
         float[] acc = ctx.allocateFloatLocalArray(ROW_GROUP * MAX_HD);
         if (id < B * H * T) {
             int i = id % T;

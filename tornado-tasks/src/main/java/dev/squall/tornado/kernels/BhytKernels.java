@@ -7,25 +7,25 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * BHyT, the two norms of one Pre-LN block, on a TornadoVM device, SPEC §4.1 (forward) and §4.3
  * (backward): the same math as {@code dev.squall.kernels.Bhyt} and {@code dev.squall.reference.BhytRef}.
- * BHyT* (exact statistic for every norm) is {@link BhytStarKernels}, whose backward is
- * {@link #backwardInputRows}.
+ * The input norm's forward (its exact statistic and output in one pass) is BHyT*'s,
+ * {@link BhytStarKernels#forward}; its backward is {@link #backwardInputRows}.
  *
  * <pre>
  * Shapes:
  *   N rows (tokens), C features per row
  *   inp (x), h, out, dout, dinp, dh, dinpCross   (N, C)
  *   weight (gamma1 / gamma2), dweight            (C)
- *   meanSq (s²_x), rho2                          (N)   saved by statistic / forwardSecond
+ *   meanSq (s²_x), rho2                          (N)   saved by BhytStarKernels.forward / forwardSecond
  *   lambda, lambda1, lambda2, dlambda, cAttn     (1)   scalars in arrays, never baked in
  *   lambdaRows                                   (N)   dlambda per row, before the ordered sum
  *   partials                                     (blocks, C)   dgamma per block of ROWS_PER_BLOCK rows
  *   wv (nKvHeads*hd, C), wo (C, nHeads*hd)       attention value and output weights (Linear layout)
  *   cRows                                        (C)   ‖row i of wo·W_V,exp‖², before the ordered sum
  * Launch:
- *   statistic, backwardInputRows, backwardSecondRows, cAttnRows
+ *   backwardInputRows, backwardSecondRows, cAttnRows
  *                                        global rows * ROW_GROUP, local ROW_GROUP (one work-group per row;
  *                                        rows = N, or C for cAttnRows)
- *   forwardInput, forwardSecond          global N * C
+ *   forwardSecond                        global N * C
  *   inputGainPartials, secondGainPartials   global blocks * C, then ColumnSums.addColumns global C
  *   DynamicTanhKernels.addScalar         global 1 (dlambda += lambdaRows in row order)
  *   cAttnFinish                          global 1
@@ -54,36 +54,6 @@ public final class BhytKernels {
         return 1.0f / (kappa * TornadoMath.sqrt(variance + eps));
     }
 
-    /** meanSq[n] = mean_j x[n, j]²: the one exact statistic of a block. */
-    public static void statistic(KernelContext ctx, FloatArray meanSq, FloatArray inp, int C) {
-        int row = ctx.groupIdx;
-        int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
-        int base = row * C;
-        float s = 0f;
-        for (int j = lid; j < C; j += ROW_GROUP) {
-            float x = inp.get(base + j);
-            s += x * x;
-        }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) meanSq.set(row, sums[0] / C);
-    }
-
-    /** n1 = γ1 ⊙ tanh(λ1·ρ1·x), ρ1 = κ⁻¹(s²_x + ε)^(-1/2). */
-    public static void forwardInput(KernelContext ctx, FloatArray out, FloatArray inp, FloatArray meanSq,
-                                    FloatArray lambda, FloatArray weight, int C, float kappa, float eps) {
-        int i = ctx.globalIdx;
-        int n = i / C;
-        int j = i - n * C;
-        float a = lambda.get(0) * rho(meanSq.get(n), kappa, eps);
-        out.set(i, weight.get(j) * TornadoMath.tanh(a * inp.get(i)));
-    }
-
     /**
      * n2 = γ2 ⊙ tanh(λ2·ρ2·h), ρ2 = κ⁻¹(ŝ² + ε)^(-1/2), ŝ² = s²_x + c_attn·λ̄1²/κ²; saves ρ2 per row.
      * lambda1 is read as a value only.
@@ -110,7 +80,6 @@ public final class BhytKernels {
                                          int C, float kappa, float eps) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float ms = meanSq.get(row);
         float r = rho(ms, kappa, eps);
@@ -123,13 +92,7 @@ public final class BhytKernels {
             dinp.set(base + j, q); // q until the projection below; only this work-item touches j
             s += q * x;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float qx = sums[0];
+        float qx = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
         float c = qx / (C * (ms + eps));
         if (lid == 0) lambdaRows.set(row, r * qx);
         for (int j = lid; j < C; j += ROW_GROUP) dinp.set(base + j, a * (dinp.get(base + j) - c * inp.get(base + j)));
@@ -144,7 +107,6 @@ public final class BhytKernels {
                                           FloatArray lambda2, FloatArray weight2, int C, float kappa) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float r = rho2.get(row);
         float a = lambda2.get(0) * r;
@@ -156,13 +118,7 @@ public final class BhytKernels {
             dh.set(base + j, a * q);
             s += q * hv;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float qh = sums[0];
+        float qh = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
         if (lid == 0) lambdaRows.set(row, r * qh);
         float k = -a * kappa * kappa * r * r * qh / C;
         for (int j = lid; j < C; j += ROW_GROUP) dinpCross.set(base + j, k * inpX.get(base + j));
@@ -208,7 +164,6 @@ public final class BhytKernels {
                                  int nHeads, int nKvHeads, int hd) {
         int i = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int D = nHeads * hd;
         int group = nHeads / nKvHeads;
         int woRow = i * D;
@@ -224,13 +179,8 @@ public final class BhytKernels {
             }
             sq += m * m;
         }
-        sums[lid] = sq;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) cRows.set(i, sums[0]);
+        float rowSquares = WorkGroupReduction.sum(ctx, ROW_GROUP, sq);
+        if (lid == 0) cRows.set(i, rowSquares);
     }
 
     /** cOut[0] = (Σ_i cRows[i], in order) / (seqLen·C); written (c_attn is a buffer, not a gradient). */

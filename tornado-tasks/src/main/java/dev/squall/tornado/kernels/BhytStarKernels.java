@@ -33,20 +33,13 @@ public final class BhytStarKernels {
                                FloatArray weight, int C, float kappa, float eps) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float s = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float x = inp.get(base + j);
             s += x * x;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float ms = sums[0] / C;
+        float ms = WorkGroupReduction.sum(ctx, ROW_GROUP, s) / C;
         if (lid == 0) meanSq.set(row, ms);
         float a = lambda.get(0) / (kappa * TornadoMath.sqrt(ms + eps));
         for (int j = lid; j < C; j += ROW_GROUP) out.set(base + j, weight.get(j) * TornadoMath.tanh(a * inp.get(base + j)));

@@ -17,18 +17,17 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *   targets           (N)       a negative target marks an ignored position
  *   losses            (N)
  *   scale             (1)       dloss scale (e.g. 1 / valid positions); an array, so it may change per step
- *   mean              (1)       (1/N) sum of losses
  * Launch:
  *   forwardBackward, forwardBackwardInPlace   global N * ROW_GROUP, local ROW_GROUP (one work-group per row)
  *   forward           global N * ROW_GROUP, local ROW_GROUP
- *   meanLoss          global 1 (one work-item, rows in order)
  * </pre>
  *
  * <p>losses[n] = logsumexp(logits[n]) - logits[n, target], dlogits = (softmax - onehot) * scale,
  * both written; an ignored row gets loss 0 and a zero gradient. Row max and row sum reduce in local
  * memory within the row's work-group, in a fixed tree order. Every work-item reads all it needs
  * from logits before the last barrier and writes only its own elements after it, so the in-place
- * form is safe (its own entry point: one array cannot be two arguments of a TornadoVM task). The mean is one ordered pass (a second task: it reads every row's loss).
+ * form is safe (its own entry point: one array cannot be two arguments of a TornadoVM task). The mean
+ * loss is a {@link StatsKernels} summary of the losses, like every other scalar a step reports.
  */
 public final class CrossEntropyKernels {
     private CrossEntropyKernels() {}
@@ -41,13 +40,12 @@ public final class CrossEntropyKernels {
                                        IntArray targets, FloatArray scale, int V) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * V;
         int t = targets.get(row);
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
         float target = logits.get(base + tt);
-        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        float lse = rowLogSumExp(ctx, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - target));
         float g = valid * scale.get(0);
         for (int j = lid; j < V; j += ROW_GROUP) {
@@ -65,13 +63,12 @@ public final class CrossEntropyKernels {
                                        IntArray targets, FloatArray scale, int V) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * V;
         int t = targets.get(row);
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
         float target = logits.get(base + tt);
-        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        float lse = rowLogSumExp(ctx, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - target));
         float g = valid * scale.get(0);
         for (int j = lid; j < V; j += ROW_GROUP) {
@@ -85,46 +82,24 @@ public final class CrossEntropyKernels {
     public static void forward(KernelContext ctx, FloatArray losses, FloatArray logits, IntArray targets, int V) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] red = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * V;
         int t = targets.get(row);
         int tt = Math.max(t, 0);
         float valid = t < 0 ? 0f : 1f;
-        float lse = rowLogSumExp(ctx, red, logits, base, lid, V);
+        float lse = rowLogSumExp(ctx, logits, base, lid, V);
         if (lid == 0) losses.set(row, valid * (lse - logits.get(base + tt)));
     }
 
-    /** mean[0] = (1/N) sum_n losses[n], n = 0, 1, ... in order (ignored rows count as 0, as on the JVM). */
-    public static void meanLoss(KernelContext ctx, FloatArray mean, FloatArray losses, int N) {
-        float s = 0f;
-        for (int n = 0; n < N; n++) s += losses.get(n);
-        mean.set(0, s / N);
-    }
-
     /**
-     * max + log(sum exp(x - max)) of one row of V logits, reduced in the work-group's local array
-     * {@code red}; every work-item of the group gets the result. Inlined into each kernel.
+     * max + log(sum exp(x - max)) of one row of V logits, reduced over the row's work-group; every
+     * work-item of the group gets the result. Inlined into each kernel.
      */
-    private static float rowLogSumExp(KernelContext ctx, float[] red, FloatArray logits, int base, int lid, int V) {
+    private static float rowLogSumExp(KernelContext ctx, FloatArray logits, int base, int lid, int V) {
         float m = -Float.MAX_VALUE;
         for (int j = lid; j < V; j += ROW_GROUP) m = Math.max(m, logits.get(base + j));
-        red[lid] = m;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] = Math.max(red[lid], red[lid + stride]);
-        }
-        ctx.localBarrier();
-        float max = red[0];
-        ctx.localBarrier();
+        float max = WorkGroupReduction.max(ctx, ROW_GROUP, m);
         float s = 0f;
         for (int j = lid; j < V; j += ROW_GROUP) s += TornadoMath.exp(logits.get(base + j) - max);
-        red[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] += red[lid + stride];
-        }
-        ctx.localBarrier();
-        float lse = max + TornadoMath.log(red[0]);
-        return lse;
+        return max + TornadoMath.log(WorkGroupReduction.sum(ctx, ROW_GROUP, s));
     }
 }

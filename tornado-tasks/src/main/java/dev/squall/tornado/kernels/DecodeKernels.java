@@ -17,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *   position        (1)                     the new token's position (its own k/v already cached)
  *   query head h reads kv head h / (H / Hkv)
  * Launch:
- *   attention   global headsPadded(H), local HEAD_GROUP   one work-item per query head
+ *   attention   global H rounded up to whole groups, local HEAD_GROUP   one work-item per query head
  * </pre>
  *
  * <p>Each work-item runs an online softmax over keys 0 .. position[0] (blocks of one key), keeping
@@ -34,15 +34,14 @@ public final class DecodeKernels {
     /** Largest head size the local accumulators hold. */
     public static final int MAX_HD = 128;
 
-    /** The grid: heads rounded up to a whole number of work-groups. */
-    public static int headsPadded(int H) { return (H + HEAD_GROUP - 1) / HEAD_GROUP * HEAD_GROUP; }
-
     /** out[h] = softmax(scale * q[h] . k[j, g]) over j = 0 .. position[0], applied to v[j, g]; written. */
     public static void attention(KernelContext ctx, FloatArray out, FloatArray q, FloatArray kCache,
                                  FloatArray vCache, IntArray position, int maxT, int H, int Hkv, int hd,
                                  float scale) {
         int h = ctx.globalIdx;
         int lid = ctx.localIdx;
+        // Local memory as each work-item's own output accumulator, not a reduction across the group:
+        // WorkGroupReduction does not apply.
         float[] acc = ctx.allocateFloatLocalArray(HEAD_GROUP * MAX_HD);
         if (h < H) {
             int g = h / (H / Hkv);

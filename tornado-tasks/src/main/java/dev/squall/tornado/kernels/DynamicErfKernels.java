@@ -17,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *   alphaRows, shiftRows               (N)            dalpha / dshift per row
  *   wPartials, bPartials               (blocks, C)    dgamma / dbeta per block of ROWS_PER_BLOCK rows
  * Launch:
- *   erfKernel, forward, forwardNoBias  global = element count
+ *   forward, forwardNoBias             global N * C
  *   backwardRows                       global N * ROW_GROUP, local ROW_GROUP (one work-group per row)
  *   paramPartials, weightPartials      global blocks * C
  *   ColumnSums.addColumns              global C (dweight; again for dbias)
@@ -90,12 +90,6 @@ public final class DynamicErfKernels {
         return result;
     }
 
-    /** out[i] = erf(inp[i]): the device erf alone, for testing. */
-    public static void erfKernel(KernelContext ctx, FloatArray out, FloatArray inp) {
-        int i = ctx.globalIdx;
-        out.set(i, erf(inp.get(i)));
-    }
-
     public static void forward(KernelContext ctx, FloatArray out, FloatArray inp, FloatArray alpha, FloatArray shift,
                                FloatArray weight, FloatArray bias, int C) {
         int i = ctx.globalIdx;
@@ -119,8 +113,6 @@ public final class DynamicErfKernels {
                                     FloatArray weight, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sa = ctx.allocateFloatLocalArray(ROW_GROUP);
-        float[] ss = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float a = alpha.get(0);
         float sh = shift.get(0);
@@ -134,19 +126,11 @@ public final class DynamicErfKernels {
             accA += gwPhi * x;
             accS += gwPhi;
         }
-        sa[lid] = accA;
-        ss[lid] = accS;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) {
-                sa[lid] += sa[lid + stride];
-                ss[lid] += ss[lid + stride];
-            }
-        }
-        ctx.localBarrier();
+        float rowDalpha = WorkGroupReduction.sum(ctx, ROW_GROUP, accA);
+        float rowDshift = WorkGroupReduction.sum(ctx, ROW_GROUP, accS);
         if (lid == 0) {
-            alphaRows.set(row, sa[0]);
-            shiftRows.set(row, ss[0]);
+            alphaRows.set(row, rowDalpha);
+            shiftRows.set(row, rowDshift);
         }
     }
 

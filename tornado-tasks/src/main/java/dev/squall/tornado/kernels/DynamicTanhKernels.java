@@ -60,7 +60,6 @@ public final class DynamicTanhKernels {
                                     FloatArray inp, FloatArray alpha, FloatArray weight, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float a = alpha.get(0);
         float s = 0f;
@@ -71,13 +70,8 @@ public final class DynamicTanhKernels {
             dinp.set(base + j, gws * a);
             s += gws * x;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) alphaRows.set(row, sums[0]);
+        float rowDalpha = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
+        if (lid == 0) alphaRows.set(row, rowDalpha);
     }
 
     /** wPartials[b, c] = sum over rows of block b of dout * tanh(alpha x); bPartials[b, c] = sum of dout. */

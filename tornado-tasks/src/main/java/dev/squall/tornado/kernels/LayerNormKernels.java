@@ -40,30 +40,16 @@ public final class LayerNormKernels {
                                FloatArray weight, FloatArray bias, int C, float eps) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float s = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) s += inp.get(base + j);
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float m = sums[0] / C;
-        ctx.localBarrier();
+        float m = WorkGroupReduction.sum(ctx, ROW_GROUP, s) / C;
         float v = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float d = inp.get(base + j) - m;
             v += d * d;
         }
-        sums[lid] = v;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float r = 1.0f / TornadoMath.sqrt(sums[0] / C + eps);
+        float r = 1.0f / TornadoMath.sqrt(WorkGroupReduction.sum(ctx, ROW_GROUP, v) / C + eps);
         if (lid == 0) {
             mean.set(row, m);
             rstd.set(row, r);
@@ -78,30 +64,16 @@ public final class LayerNormKernels {
                                      FloatArray inp, FloatArray weight, int C, float eps) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float s = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) s += inp.get(base + j);
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float m = sums[0] / C;
-        ctx.localBarrier();
+        float m = WorkGroupReduction.sum(ctx, ROW_GROUP, s) / C;
         float v = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float d = inp.get(base + j) - m;
             v += d * d;
         }
-        sums[lid] = v;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float r = 1.0f / TornadoMath.sqrt(sums[0] / C + eps);
+        float r = 1.0f / TornadoMath.sqrt(WorkGroupReduction.sum(ctx, ROW_GROUP, v) / C + eps);
         if (lid == 0) {
             mean.set(row, m);
             rstd.set(row, r);
@@ -114,8 +86,6 @@ public final class LayerNormKernels {
                                      FloatArray weight, FloatArray mean, FloatArray rstd, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sGh = ctx.allocateFloatLocalArray(ROW_GROUP);
-        float[] sGhX = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float m = mean.get(row);
         float r = rstd.get(row);
@@ -126,18 +96,8 @@ public final class LayerNormKernels {
             a += gh;
             b += gh * (inp.get(base + j) - m) * r;
         }
-        sGh[lid] = a;
-        sGhX[lid] = b;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) {
-                sGh[lid] += sGh[lid + stride];
-                sGhX[lid] += sGhX[lid + stride];
-            }
-        }
-        ctx.localBarrier();
-        float c2 = sGh[0] / C;
-        float c1 = sGhX[0] / C;
+        float c2 = WorkGroupReduction.sum(ctx, ROW_GROUP, a) / C;
+        float c1 = WorkGroupReduction.sum(ctx, ROW_GROUP, b) / C;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float xhat = (inp.get(base + j) - m) * r;
             dinp.set(base + j, r * (weight.get(j) * dout.get(base + j) - c2 - xhat * c1));

@@ -105,7 +105,6 @@ public final class MoeDispatchKernels {
                                        FloatArray ys, FloatArray weights, IntArray slotRow, int N, int K, int C) {
         int s = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(SLOT_GROUP);
         int g = (s / K) * C;
         int row = slotRow.get(s) * C;
         float w = weights.get(s);
@@ -115,12 +114,7 @@ public final class MoeDispatchKernels {
             dys.set(row + c, w * grad);
             d += grad * ys.get(row + c);
         }
-        sums[lid] = d;
-        for (int stride = SLOT_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) dweights.set(s, sums[0]);
+        float dweight = WorkGroupReduction.sum(ctx, SLOT_GROUP, d);
+        if (lid == 0) dweights.set(s, dweight);
     }
 }

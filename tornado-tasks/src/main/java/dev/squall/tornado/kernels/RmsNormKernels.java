@@ -41,20 +41,14 @@ public final class RmsNormKernels {
                                       FloatArray weight, int C, float eps) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float s = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float x = inp.get(base + j);
             s += x * x;
         }
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float r = 1.0f / TornadoMath.sqrt(sums[0] / C + eps);
+        float sumOfSquares = WorkGroupReduction.sum(ctx, ROW_GROUP, s);
+        float r = 1.0f / TornadoMath.sqrt(sumOfSquares / C + eps);
         if (lid == 0) rstd.set(row, r);
         for (int j = lid; j < C; j += ROW_GROUP) out.set(base + j, inp.get(base + j) * r * weight.get(j));
     }
@@ -64,18 +58,11 @@ public final class RmsNormKernels {
                                             FloatArray weight, FloatArray rstd, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float r = rstd.get(row);
         float s = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) s += weight.get(j) * dout.get(base + j) * inp.get(base + j);
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float c1 = sums[0] * r / C;
+        float c1 = WorkGroupReduction.sum(ctx, ROW_GROUP, s) * r / C;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float xhat = inp.get(base + j) * r;
             dinp.set(base + j, r * (weight.get(j) * dout.get(base + j) - xhat * c1));

@@ -56,19 +56,13 @@ public final class StatsKernels {
     public static void sumPartials(KernelContext ctx, FloatArray partials, FloatArray x, int n, int squares) {
         int i = ctx.globalIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ELEMS_PER_BLOCK);
         float v = 0f;
         if (i < n) {
             v = x.get(i);
             if (squares == 1) v = v * v;
         }
-        sums[lid] = v;
-        for (int stride = ELEMS_PER_BLOCK / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) partials.set(ctx.groupIdx, sums[0]);
+        float blockSum = WorkGroupReduction.sum(ctx, ELEMS_PER_BLOCK, v);
+        if (lid == 0) partials.set(ctx.groupIdx, blockSum);
     }
 
     /** Adds partials[0 .. blocks) in order and writes (or for ADD accumulates) out[slot] by kind. */
@@ -98,43 +92,23 @@ public final class StatsKernels {
     public static void outlierRows(KernelContext ctx, FloatArray rowCounts, FloatArray x, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
-        float[] sums = ctx.allocateFloatLocalArray(ROW_GROUP);
-        float[] vars = ctx.allocateFloatLocalArray(ROW_GROUP);
-        float[] counts = ctx.allocateFloatLocalArray(ROW_GROUP);
         int base = row * C;
         float s = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) s += x.get(base + j);
-        sums[lid] = s;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) sums[lid] += sums[lid + stride];
-        }
-        ctx.localBarrier();
-        float mu = sums[0] / C;
+        float mu = WorkGroupReduction.sum(ctx, ROW_GROUP, s) / C;
         float q = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) {
             float dx = x.get(base + j) - mu;
             q += dx * dx;
         }
-        vars[lid] = q;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) vars[lid] += vars[lid + stride];
-        }
-        ctx.localBarrier();
-        float sd = TornadoMath.sqrt(vars[0] / Math.max(1, C - 1));
+        float sd = TornadoMath.sqrt(WorkGroupReduction.sum(ctx, ROW_GROUP, q) / Math.max(1, C - 1));
         float limit = 5f * sd;
         float c = 0f;
         for (int j = lid; j < C; j += ROW_GROUP) {
             if (Math.abs(x.get(base + j) - mu) > limit) c += 1f;
         }
-        counts[lid] = c;
-        for (int stride = ROW_GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) counts[lid] += counts[lid + stride];
-        }
-        ctx.localBarrier();
-        if (lid == 0) rowCounts.set(row, counts[0]);
+        float outliers = WorkGroupReduction.sum(ctx, ROW_GROUP, c);
+        if (lid == 0) rowCounts.set(row, outliers);
     }
 
     /** out[slot] = 100 * sum of rowCounts (in row order) / (N * C): the percentage of outliers. */
