@@ -405,7 +405,7 @@ public final class Transformer {
             Buffer cross = y.ffnNorm.crossGradient();
             if (cross != null) s.add(new Task.Accumulate(dres, cross, n)); // BHyT: through s^2_x
         } else if (y.postNorm && y.residualWeight != 1f) {
-            // DeepNorm: each residual carries w, so the skip path hands on w·d (out = w·a + J^T d).
+            // DeepNorm: d(w·a + s·F(a))/da = w + s·J_F, so the skip path carries w times the gradient.
             float w = y.residualWeight;
             y.ffnNorm.backward(s, dX1, dres, y.f);               // df
             ffnBackward(s, y, branchGradient(s, dX1), y.a, dX2);

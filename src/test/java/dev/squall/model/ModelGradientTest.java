@@ -49,6 +49,8 @@ class ModelGradientTest {
         c.tiedEmbeddings = placement != Placement.POST; // cover the untied head too
         // Two blocks: Mix-LN's default quarter would leave none Post-Norm, half gives one of each.
         c.mixlnPostFraction = 0.5;
+        // One DeepNorm case also scales the branch: alpha·x + s·F(x) in one mix task, both weights differentiated.
+        if (placement == Placement.DEEPNORM && attnNorm == AttnNorm.QK) c.branchScale = 0.7;
         // Larger weights than the default init, so every path carries a gradient well above float noise.
         c.initStd = 0.3;
         Transformer t = new Transformer(c, 2);
