@@ -168,7 +168,7 @@ def write_safetensors(path, tensors, metadata=None):
 # ------------------------------------------------------------------------------------------------
 
 NORMS = ("layernorm", "rmsnorm", "dyt", "derf", "bhyt", "bhyt-star")
-PLACEMENTS = ("pre", "post", "hybridnorm", "hybridnorm-star")
+PLACEMENTS = ("pre", "post", "hybridnorm", "hybridnorm-star", "deepnorm", "mixln")
 ATTN_NORMS = ("none", "qk", "qkv")
 SCHEDULES = ("cosine", "linear", "constant")
 
@@ -444,8 +444,16 @@ class Block(nn.Module):
     def __init__(self, cfg, layer):
         super().__init__()
         kind = cfg.placement
+        # w: the residual's weight in a post block, Norm(w·x + F(x)); 1 except under deepnorm
+        self.residual_weight = 1.0
         if kind == "hybridnorm-star":
             kind = "pre" if layer == 0 else "hybridnorm"
+        elif kind == "deepnorm":  # MODEL.md: post blocks with w = α = (2L)^(1/4) (SPEC §11.1)
+            kind = "post"
+            self.residual_weight = (2 * cfg.n_layers) ** 0.25
+        elif kind == "mixln":  # post in the first floor(fraction·L) blocks, pre after (SPEC §11.2)
+            post_blocks = math.floor(getattr(cfg, "mixln_post_fraction", 0.25) * cfg.n_layers)
+            kind = "post" if layer < post_blocks else "pre"
         self.attn = Attention(cfg)
         if is_moe_block(cfg, layer):  # the MoE sublayer replaces the FFN
             self.moe = squall_moe.MoE(cfg.d_model, cfg.experts, cfg.expert_hidden, cfg.routed_k,
@@ -489,9 +497,10 @@ class Block(nn.Module):
         return h + self.mlp(f)
 
     def post(self, x, rope):
-        h = x + self.attention(x, rope)
+        w = self.residual_weight
+        h = w * x + self.attention(x, rope)
         a = self.attn_norm(h)
-        f = a + self.mlp(a)
+        f = w * a + self.mlp(a)
         return self.ffn_norm(f)
 
     def hybridnorm(self, x, rope):
@@ -519,7 +528,9 @@ class Squall(nn.Module):
         if cfg.embed_scale:
             self.emb_scale = nn.Parameter(torch.full((1,), math.sqrt(C)))
         self.layers = nn.ModuleList(Block(cfg, l) for l in range(cfg.n_layers))
-        if cfg.placement != "post":  # post blocks end normalised: no final norm
+        # post and deepnorm blocks end normalised: no final norm (mixln keeps it for its pre blocks)
+        self.has_final_norm = cfg.placement not in ("post", "deepnorm")
+        if self.has_final_norm:
             self.final_norm = make_norm(cfg, "final")
         if not cfg.tied_embeddings:
             self.lm_head = nn.Parameter(torch.zeros(V, C))
@@ -539,7 +550,7 @@ class Squall(nn.Module):
                 switch, zval = block.router_terms
                 aux = aux + self.cfg.aux_weight * switch
                 z_loss = z_loss + self.cfg.z_weight * zval
-        if self.cfg.placement != "post":
+        if self.has_final_norm:
             x = self.final_norm(x)
         head = self.tok_emb if self.cfg.tied_embeddings else self.lm_head
         logits = (x @ head.T).reshape(-1, self.cfg.vocab_size)

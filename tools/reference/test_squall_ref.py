@@ -192,6 +192,50 @@ def tiny_model(optimizer="adamw", **moe):
     return model, train
 
 
+class Placements(unittest.TestCase):
+    """SPEC §11: DeepNorm's weighted residual and Mix-LN's split, read off the built model."""
+
+    def build(self, **changes):
+        model_cfg, _ = tiny_model(**changes)
+        cfg = R.model_config(R.json.dumps(model_cfg))
+        cfg.branch_scale = 1.0
+        return R.Squall(cfg)
+
+    def test_deepnorm_is_post_with_alpha_and_no_final_norm(self):
+        m = self.build(placement="deepnorm", n_layers=3)
+        for block in m.layers:
+            self.assertEqual(block.body.__name__, "post")
+            self.assertAlmostEqual(block.residual_weight, 6 ** 0.25)
+        self.assertFalse(m.has_final_norm)
+
+    def test_deepnorm_weights_the_skip_path_by_alpha(self):
+        # MODEL.md: h = α·x + Attn(x); a = Norm_A(h); out = Norm_F(α·a + FFN(a)), on random weights.
+        m = self.build(placement="deepnorm", norm="rmsnorm", attn_norm="none")
+        block = m.layers[0]
+        torch.manual_seed(0)
+        for p in m.parameters():
+            torch.nn.init.normal_(p, std=0.3)
+        x = torch.randn(1, 6, 16)
+        with torch.no_grad():
+            h = block.residual_weight * x + block.attention(x, m.rope)
+            a = block.attn_norm(h)
+            expected = block.ffn_norm(block.residual_weight * a + block.mlp(a))
+            torch.testing.assert_close(block(x, m.rope), expected)
+
+    def test_mixln_splits_post_then_pre_and_keeps_the_final_norm(self):
+        for fraction, posts in ((0.25, 1), (0.5, 2), (0.0, 0), (1.0, 4)):
+            with self.subTest(fraction=fraction):
+                m = self.build(placement="mixln", n_layers=4, mixln_post_fraction=fraction)
+                kinds = [block.body.__name__ for block in m.layers]
+                self.assertEqual(kinds, ["post"] * posts + ["pre"] * (4 - posts))
+                self.assertTrue(all(block.residual_weight == 1.0 for block in m.layers))
+                self.assertTrue(m.has_final_norm)
+
+    def test_mixln_fraction_defaults_to_a_quarter(self):
+        m = self.build(placement="mixln", n_layers=8)
+        self.assertEqual([block.body.__name__ for block in m.layers], ["post"] * 2 + ["pre"] * 6)
+
+
 MOE = {"experts": 4, "top_k": 3, "router": "sqrtgate", "shared_expert": True, "moe_every": 1,
        "expert_hidden": 0, "aux_weight": 0.1, "z_weight": 1e-3}
 

@@ -40,6 +40,7 @@ final class InfoCommand implements Callable<Integer> {
                     t.program.parameterCount(), t.activeParameterCount());
         }
         if (t.branchScale != 1f) System.out.printf("branch_scale: %.4g%n", t.branchScale);
+        System.out.println("placement: " + describePlacement(m));
         var need = dev.squall.train.MemoryEstimate.of(options.model, options.train);
         System.out.printf("step program: %d buffers, %.1f MiB (batch %d x %d tokens); with the optimizer's state and up to"
                         + " %.0f MiB of text, training needs about %.1f MiB of the JVM's %.0f MiB heap%n",
@@ -47,6 +48,20 @@ final class InfoCommand implements Callable<Integer> {
                 need.total() / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
         System.out.printf("flops_per_token: %.3g (forward + backward)%n", t.flopsPerToken());
         return 0;
+    }
+
+    /** The placement with what it derives from the configuration (SPEC §1.4, §5.2, §11). */
+    static String describePlacement(dev.squall.model.ModelConfig m) {
+        return switch (m.placement) {
+            case DEEPNORM -> String.format("deepnorm, every block Post-Norm with residual weight alpha = (2L)^(1/4) = %.4g;"
+                    + " init gain beta = (8L)^(-1/4) = %.4g for V, O and the FFN", m.residualWeight(), m.deepnormInitGain());
+            case MIXLN -> {
+                int post = m.mixlnPostBlocks();
+                yield String.format("mixln, %d of %d blocks Post-Norm (%s), the rest Pre-Norm", post, m.nLayers,
+                        post == 0 ? "none" : post == 1 ? "block 0" : "blocks 0-" + (post - 1));
+            }
+            default -> m.placement.toString();
+        };
     }
 
     /** Each external backend with its devices (--device N), or the one-line reason it cannot run. */
@@ -68,6 +83,6 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     static void print(Map<String, Object> m) {
-        m.forEach((k, v) -> System.out.printf("  %-18s %s%n", k, v));
+        m.forEach((k, v) -> System.out.printf("  %-20s %s%n", k, v));
     }
 }

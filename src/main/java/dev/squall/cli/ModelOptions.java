@@ -28,7 +28,9 @@ final class ModelOptions {
     @Option(names = "--norm", paramLabel = "KIND", description = "layernorm | rmsnorm | dyt | derf | bhyt | bhyt-star.")
     String norm;
 
-    @Option(names = "--placement", paramLabel = "KIND", description = "pre | post | hybridnorm | hybridnorm-star.")
+    @Option(names = "--placement", paramLabel = "KIND",
+            description = "pre | post | hybridnorm | hybridnorm-star | deepnorm (Post-Norm, residual weighted (2L)^(1/4))"
+                    + " | mixln (Post-Norm in the first mixln_post_fraction of blocks, default 0.25, then Pre-Norm).")
     String placement;
 
     @Option(names = "--attn-norm", paramLabel = "KIND", description = "none | qk | qkv (per-head RMSNorm before RoPE).")

@@ -17,6 +17,11 @@ public final class ModelConfig {
     public NormKind norm = NormKind.RMSNORM;
     public Placement placement = Placement.PRE;
     public AttnNorm attnNorm = AttnNorm.NONE;
+    /**
+     * Mix-LN (SPEC §11.2): the fraction of blocks, from the first, that are Post-Norm; the rest are
+     * Pre-Norm. 0.25 is the paper's default. Read only under placement mixln.
+     */
+    public double mixlnPostFraction = 0.25;
     public boolean tiedEmbeddings = true;
     public float normEps = 1e-5f;
     public double ropeBase = 10000;
@@ -112,6 +117,22 @@ public final class ModelConfig {
         return c;
     }
 
+    /** Mix-LN: how many blocks, from the first, are Post-Norm: floor(mixln_post_fraction·L). */
+    public int mixlnPostBlocks() { return (int) Math.floor(mixlnPostFraction * nLayers); }
+
+    /**
+     * DeepNorm's residual weight alpha = (2L)^(1/4) for a decoder-only model of L blocks (DeepNet,
+     * arXiv 2203.00555; SPEC §11.1, checked against microsoft/torchscale's decoder, which uses
+     * (2·decoder_layers)^(1/4) without an encoder), 1 for every other placement.
+     */
+    public float residualWeight() { return placement == Placement.DEEPNORM ? (float) Math.pow(2.0 * nLayers, 0.25) : 1f; }
+
+    /**
+     * DeepNorm's init gain beta = (8L)^(-1/4) for the value, output and FFN matrices (SPEC §11.1;
+     * torchscale divides fc1, fc2, out_proj and v_proj by (8·decoder_layers)^(1/4)).
+     */
+    public double deepnormInitGain() { return Math.pow(8.0 * nLayers, -0.25); }
+
     public boolean usesEmbedScale() { return embedScale != null ? embedScale : norm.isElementwise(); }
 
     public double effectiveInitStd() { return initStd > 0 ? initStd : Math.sqrt(2.0 / (5.0 * dModel)); }
@@ -149,7 +170,15 @@ public final class ModelConfig {
         if (bhytRefresh < 0) throw new ConfigException("bhyt_refresh: must be >= 0 (0 = automatic), got " + bhytRefresh);
         if (initStd < 0) throw new ConfigException("init_std: must be >= 0 (0 = sqrt(2/(5d))), got " + initStd);
         if (norm == null) throw new ConfigException("norm: missing; use one of layernorm, rmsnorm, dyt, derf, bhyt, bhyt-star");
-        if (placement == null) throw new ConfigException("placement: missing; use pre, post, hybridnorm or hybridnorm-star");
+        if (placement == null) throw new ConfigException("placement: missing; use pre, post, hybridnorm, hybridnorm-star, deepnorm or mixln");
+        if (!(mixlnPostFraction >= 0 && mixlnPostFraction <= 1)) {
+            throw new ConfigException("mixln_post_fraction: must be in [0, 1] (the share of Post-Norm blocks), got "
+                    + mixlnPostFraction);
+        }
+        if (placement == Placement.DEEPNORM && experts > 0) {
+            throw new ConfigException("placement: deepnorm defines its init for dense FFNs only; use experts 0, or"
+                    + " placement post for an MoE model");
+        }
         if (attnNorm == null) throw new ConfigException("attn_norm: missing; use none, qk or qkv");
         if (branchScale != null && !(branchScale > 0 && Double.isFinite(branchScale))) {
             throw new ConfigException("branch_scale: must be a positive number (or null for the default), got " + branchScale);

@@ -9,7 +9,14 @@ public enum Placement {
     /** Attention without input norm (QKV-Norm inside), FFN Post-Norm whose normalized stream is the residual. */
     HYBRID("hybridnorm"),
     /** HybridNorm, except block 0 is Pre-Norm for both sublayers. */
-    HYBRID_STAR("hybridnorm-star");
+    HYBRID_STAR("hybridnorm-star"),
+    /**
+     * Post-Norm with an up-weighted residual, Norm(alpha·x + F(x)), alpha = (2L)^(1/4), and a
+     * smaller init for the value, output and FFN matrices (SPEC §11.1); no final norm.
+     */
+    DEEPNORM("deepnorm"),
+    /** Post-Norm in the first floor(mixln_post_fraction·L) blocks, Pre-Norm after; final norm (SPEC §11.2). */
+    MIXLN("mixln");
 
     public final String cli;
 

@@ -24,6 +24,8 @@ import java.util.SplittableRandom;
  * <p>MoE blocks ({@code experts} > 0, every {@code moe_every}-th block) replace the dense FFN by a
  * {@link MoeLayer}. With {@code branch_scale} s != 1 every residual add is h = x + s·F(·) (a
  * {@link Task.MixForward}), and the backward hands s·dh to the sublayer (MODEL.md, blocks).
+ * DeepNorm's residual weight alpha rides on the same task, h = alpha·x + s·F(·), so a backend needs
+ * no kernel for it; Mix-LN is Post-Norm and Pre-Norm blocks side by side.
  */
 public final class Transformer {
     /** Metric slots per layer in {@code program.metrics}. */
@@ -59,7 +61,12 @@ public final class Transformer {
     /** One block's parameters and saved activations. */
     final class Layer {
         final int index;
+        /** Norm before each sublayer (x + F(Norm(x))). */
         final boolean preNorm;
+        /** Norm after each residual add (Norm(w·x + F(x))): post, deepnorm and Mix-LN's first blocks. */
+        final boolean postNorm;
+        /** w, the residual's weight in a Post-Norm block: DeepNorm's alpha, else 1. */
+        final float residualWeight;
         final NormLayer attnNorm, ffnNorm;
         final Param wq, wk, wv, wo, qNorm, kNorm, vNorm, wGateUp, wDown;
         /** The MoE sublayer replacing the dense FFN, or null. */
@@ -72,7 +79,10 @@ public final class Transformer {
             index = l;
             String p = "layers." + l + ".";
             Placement pl = cfg.placement;
-            preNorm = pl == Placement.PRE || (pl == Placement.HYBRID_STAR && l == 0);
+            preNorm = pl == Placement.PRE || (pl == Placement.HYBRID_STAR && l == 0)
+                    || (pl == Placement.MIXLN && l >= cfg.mixlnPostBlocks());
+            postNorm = pl == Placement.POST || pl == Placement.DEEPNORM || (pl == Placement.MIXLN && !preNorm);
+            residualWeight = cfg.residualWeight();
             int qDim = H * hd, kvDim = Hkv * hd;
             wq = program.param(p + "attn.wq", true, qDim, C);
             wk = program.param(p + "attn.wk", true, kvDim, C);
@@ -117,7 +127,7 @@ public final class Transformer {
 
             // Which norms exist where (SPEC §1.4, §5.2): Pre and Post have two, HybridNorm one (FFN).
             boolean bhytPair = cfg.norm == NormKind.BHYT && preNorm;
-            attnNorm = (preNorm || pl == Placement.POST) ? norm(p + "attn_norm", cfg.alphaAttn, cfg.bhytLambdaIn) : null;
+            attnNorm = (preNorm || postNorm) ? norm(p + "attn_norm", cfg.alphaAttn, cfg.bhytLambdaIn) : null;
             if (bhytPair) {
                 cAttn = program.floats(p + "c_attn", Role.STATE, 1);
                 ffnNorm = new NormLayer.BhytSecondLayer(program, p + "ffn_norm", N, C, cfg.bhytLambdaPost, cfg.bhytKappa,
@@ -188,7 +198,8 @@ public final class Transformer {
         sub = program.floats("sublayer_out", Role.ACTIVATION, N, C);
         layers = new Layer[L];
         for (int l = 0; l < L; l++) layers[l] = new Layer(l);
-        finalNorm = cfg.placement == Placement.POST ? null
+        // Post-Norm and DeepNorm blocks end normalized; Mix-LN keeps the final norm of its Pre-Norm tail.
+        finalNorm = cfg.placement == Placement.POST || cfg.placement == Placement.DEEPNORM ? null
                 : (cfg.norm == NormKind.BHYT || cfg.norm == NormKind.BHYT_STAR)
                         // SPEC §4.1 step 6: the released BHyT runs end with RMSNorm.
                         ? new NormLayer.RmsNormLayer(program, "final_norm", N, C, cfg.normEps)
@@ -254,12 +265,13 @@ public final class Transformer {
             y.ffnNorm.forward(s, y.f, y.h);                 // f = Norm(h)
             ffn(s, y, y.f, sub);
             residual(s, out, y.h, sub);                     // out = h + s FFN(f)
-        } else if (cfg.placement == Placement.POST) {
+        } else if (y.postNorm) {
+            float w = y.residualWeight;
             attention(s, y, x, sub);
-            residual(s, y.h, x, sub);                       // h = x + s Attn(x)
+            residual(s, y.h, w, x, sub);                    // h = w x + s Attn(x)
             y.attnNorm.forward(s, y.a, y.h);                // a = Norm(h)
             ffn(s, y, y.a, sub);
-            residual(s, y.f, y.a, sub);                     // f = a + s FFN(a)
+            residual(s, y.f, w, y.a, sub);                  // f = w a + s FFN(a)
             y.ffnNorm.forward(s, out, y.f);                 // out = Norm(f)
         } else {
             attention(s, y, x, sub);
@@ -274,8 +286,13 @@ public final class Transformer {
 
     /** out = x + s·branch: a plain residual add when s = 1, so unscaled models run exactly as before. */
     private void residual(Stage s, Buffer out, Buffer x, Buffer branch) {
-        if (branchScale == 1f) s.add(new Task.ResidualAdd(out, x, branch, N * C));
-        else s.add(new Task.MixForward(out, x, branch, 1f, branchScale, N * C));
+        residual(s, out, 1f, x, branch);
+    }
+
+    /** out = w·x + s·branch: DeepNorm's up-weighted residual (w = alpha) reuses the same mix task. */
+    private void residual(Stage s, Buffer out, float w, Buffer x, Buffer branch) {
+        if (w == 1f && branchScale == 1f) s.add(new Task.ResidualAdd(out, x, branch, N * C));
+        else s.add(new Task.MixForward(out, x, branch, w, branchScale, N * C));
     }
 
     /** The gradient a sublayer output receives from dh: dh itself, or s·dh in {@code dBranch}. */
@@ -387,7 +404,16 @@ public final class Transformer {
             s.add(new Task.Accumulate(dres, dX2, n));          // dx = dh + J_norm^T dAttn
             Buffer cross = y.ffnNorm.crossGradient();
             if (cross != null) s.add(new Task.Accumulate(dres, cross, n)); // BHyT: through s^2_x
-        } else if (cfg.placement == Placement.POST) {
+        } else if (y.postNorm && y.residualWeight != 1f) {
+            // DeepNorm: d(w·a + s·F(a))/da = w + s·J_F, so the skip path carries w times the gradient.
+            float w = y.residualWeight;
+            y.ffnNorm.backward(s, dX1, dres, y.f);               // df
+            ffnBackward(s, y, branchGradient(s, dX1), y.a, dX2);
+            s.add(new Task.MixForward(dres, dX1, dX2, w, 1f, n)); // da = w df + J_FFN^T df
+            y.attnNorm.backward(s, dX1, dres, y.h);             // dh
+            attentionBackward(s, y, branchGradient(s, dX1), x, dX2);
+            s.add(new Task.MixForward(dres, dX1, dX2, w, 1f, n)); // dx = w dh + J_attn^T dh
+        } else if (y.postNorm) {
             y.ffnNorm.backward(s, dX1, dres, y.f);               // df
             ffnBackward(s, y, branchGradient(s, dX1), y.a, dX2);
             s.add(new Task.Accumulate(dX1, dX2, n));           // da = df + J_FFN^T df
@@ -448,6 +474,8 @@ public final class Transformer {
      * SPEC §5.4 (Megatron "small init"): input projections and embeddings N(0, sigma) truncated at
      * 3 sigma with sigma = sqrt(2/(5d)); output projections sigma/sqrt(2L); an untied head 1/sqrt(d);
      * gains 1; norm scalars at their alpha0/lambda0; the DyT/Derf embedding scale sqrt(d) (SPEC §2.4).
+     * Under deepnorm the block matrices instead get DeepNet's Xavier-normal init (SPEC §11.1, see
+     * {@link #xavierNormal}); embeddings, head and norms are as above.
      * Draws happen in parameter order from one seeded generator, so a seed fixes every weight.
      */
     public void initialize() {
@@ -456,16 +484,30 @@ public final class Transformer {
         double outSigma = sigma / Math.sqrt(2.0 * L);
         truncatedNormal(rng, tokEmb.value().f, sigma);
         if (embScale != null) embScale.value().f[0] = (float) Math.sqrt(C);
+        boolean deepnorm = cfg.placement == Placement.DEEPNORM;
+        double beta = cfg.deepnormInitGain();
         for (Layer y : layers) {
             if (y.attnNorm != null) y.attnNorm.initialize();
-            truncatedNormal(rng, y.wq.value().f, sigma);
-            truncatedNormal(rng, y.wk.value().f, sigma);
-            truncatedNormal(rng, y.wv.value().f, sigma);
-            truncatedNormal(rng, y.wo.value().f, outSigma);
+            if (deepnorm) {
+                // DeepNet (SPEC §11.1): Xavier-normal, gain beta for V, O and the FFN, 1 for Q and K.
+                xavierNormal(rng, y.wq.value().f, H * hd, C, 1.0);
+                xavierNormal(rng, y.wk.value().f, Hkv * hd, C, 1.0);
+                xavierNormal(rng, y.wv.value().f, Hkv * hd, C, beta);
+                xavierNormal(rng, y.wo.value().f, C, H * hd, beta);
+            } else {
+                truncatedNormal(rng, y.wq.value().f, sigma);
+                truncatedNormal(rng, y.wk.value().f, sigma);
+                truncatedNormal(rng, y.wv.value().f, sigma);
+                truncatedNormal(rng, y.wo.value().f, outSigma);
+            }
             for (Param g : new Param[] {y.qNorm, y.kNorm, y.vNorm}) if (g != null) java.util.Arrays.fill(g.value().f, 1f);
             y.ffnNorm.initialize();
             if (y.moe != null) {
                 y.moe.initialize(rng, sigma, outSigma);
+            } else if (deepnorm) {
+                // w_gate_up stacks two (Hf, C) matrices, gate and up: each is one Xavier matrix of fans C and Hf.
+                xavierNormal(rng, y.wGateUp.value().f, Hf, C, beta);
+                xavierNormal(rng, y.wDown.value().f, C, Hf, beta);
             } else {
                 truncatedNormal(rng, y.wGateUp.value().f, sigma);
                 truncatedNormal(rng, y.wDown.value().f, outSigma);
@@ -490,6 +532,15 @@ public final class Transformer {
                 sin[p * half + i] = (float) Math.sin(theta);
             }
         }
+    }
+
+    /**
+     * Xavier (Glorot) normal init of a (fanOut, fanIn) matrix, as torch.nn.init.xavier_normal_:
+     * N(0, (gain·sqrt(2/(fanIn + fanOut)))^2), not truncated.
+     */
+    static void xavierNormal(SplittableRandom rng, float[] a, int fanOut, int fanIn, double gain) {
+        double std = gain * Math.sqrt(2.0 / (fanIn + fanOut));
+        for (int i = 0; i < a.length; i++) a[i] = (float) (gaussian(rng) * std);
     }
 
     static void truncatedNormal(SplittableRandom rng, float[] a, double sigma) {

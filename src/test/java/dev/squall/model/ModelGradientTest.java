@@ -30,7 +30,13 @@ class ModelGradientTest {
                 Arguments.of(NormKind.RMSNORM, Placement.POST, AttnNorm.NONE),
                 Arguments.of(NormKind.RMSNORM, Placement.HYBRID, AttnNorm.QKV),
                 Arguments.of(NormKind.BHYT, Placement.HYBRID_STAR, AttnNorm.QKV),
-                Arguments.of(NormKind.DERF, Placement.POST, AttnNorm.QKV));
+                Arguments.of(NormKind.DERF, Placement.POST, AttnNorm.QKV),
+                Arguments.of(NormKind.RMSNORM, Placement.DEEPNORM, AttnNorm.NONE),
+                Arguments.of(NormKind.LAYERNORM, Placement.DEEPNORM, AttnNorm.QK),
+                Arguments.of(NormKind.BHYT, Placement.DEEPNORM, AttnNorm.NONE),
+                Arguments.of(NormKind.DYT, Placement.MIXLN, AttnNorm.NONE),
+                Arguments.of(NormKind.BHYT, Placement.MIXLN, AttnNorm.NONE),
+                Arguments.of(NormKind.RMSNORM, Placement.MIXLN, AttnNorm.QKV));
     }
 
     @ParameterizedTest(name = "{0} {1} attn-norm {2}")
@@ -41,6 +47,10 @@ class ModelGradientTest {
         c.placement = placement;
         c.attnNorm = attnNorm;
         c.tiedEmbeddings = placement != Placement.POST; // cover the untied head too
+        // Two blocks: Mix-LN's default quarter would leave none Post-Norm, half gives one of each.
+        c.mixlnPostFraction = 0.5;
+        // One DeepNorm case also scales the branch: alpha·x + s·F(x) in one mix task, both weights differentiated.
+        if (placement == Placement.DEEPNORM && attnNorm == AttnNorm.QK) c.branchScale = 0.7;
         // Larger weights than the default init, so every path carries a gradient well above float noise.
         c.initStd = 0.3;
         Transformer t = new Transformer(c, 2);
@@ -59,7 +69,7 @@ class ModelGradientTest {
             // BHyT's input lambda also enters the second norm's variance estimate, where SPEC §4.3
             // detaches it: finite differences of the forward cannot see that stop-gradient. The
             // kernel test checks this gradient with the detached copy held apart.
-            if (norm == NormKind.BHYT && q.name().endsWith("attn_norm.lambda") && t.layers[0].preNorm) continue;
+            if (norm == NormKind.BHYT && q.name().endsWith("attn_norm.lambda") && t.layers[layerOf(q.name())].preNorm) continue;
             float[] w = q.value().f;
             double[] u = randomUnitDirection(rng, w.length);
             double analytic = directional(q.grad().f, u);
@@ -76,6 +86,11 @@ class ModelGradientTest {
             assertTrue(Math.abs(numeric - analytic) <= tol, String.format(
                     "%s: analytic %.6g vs numeric %.6g (base loss %.6f)", q.name(), analytic, numeric, base));
         }
+    }
+
+    /** The block index in a parameter name {@code layers.<l>.…}. */
+    static int layerOf(String name) {
+        return Integer.parseInt(name.substring("layers.".length(), name.indexOf('.', "layers.".length())));
     }
 
     static double loss(Transformer t, JvmBackend jvm) {

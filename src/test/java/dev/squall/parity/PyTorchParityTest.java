@@ -35,8 +35,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Squall against an independent PyTorch implementation ({@code tools/reference/squall_ref.py},
  * written from docs/SPEC.md and docs/MODEL.md), llm.c's test_gpt2 style: same weights and batch give
  * the same logits, loss and every parameter gradient, and ten optimizer steps give the same losses.
- * Every norm kind x placement, with the attention norm, GQA and tied/untied heads varied across
- * the cases (AdamW); then MoE cases ({@link #moeConfigs}) that also compare the router losses and
+ * Every norm kind x the placements of SPEC §1.4 and §5.2, with the attention norm, GQA and tied/untied
+ * heads varied across the cases (AdamW); three norm kinds each under deepnorm and mixln
+ * ({@link #neighbourPlacementConfigs}); then MoE cases ({@link #moeConfigs}) that also compare the router losses and
  * train with muon or hyperp. PyTorch runs in float64, so the differences are Squall's float32 rounding.
  *
  * <p>Needs Debian's python3-torch ({@code .ci/run} installs it); without it these tests fail and
@@ -63,6 +64,7 @@ class PyTorchParityTest {
         int i = 0;
         for (NormKind n : NormKind.values()) {
             for (Placement p : Placement.values()) {
+                if (p == Placement.DEEPNORM || p == Placement.MIXLN) continue; // a few cases each, below
                 ModelConfig c = new ModelConfig();
                 c.vocabSize = 64;
                 c.dModel = 32;
@@ -80,6 +82,44 @@ class PyTorchParityTest {
                 out.add(c);
                 i++;
             }
+        }
+        out.addAll(neighbourPlacementConfigs());
+        return out;
+    }
+
+    /**
+     * DeepNorm and Mix-LN (SPEC §11), three norm kinds each. Mix-LN runs four blocks at its default
+     * fraction 0.25, so block 0 is Post-Norm and blocks 1-3 Pre-Norm (BHyT's variance approximation in
+     * those); DeepNorm's residual weight is (2L)^(1/4) and its checkpoint carries DeepNet's init.
+     */
+    static List<ModelConfig> neighbourPlacementConfigs() {
+        List<ModelConfig> out = new ArrayList<>();
+        Object[][] specs = {
+                // placement, norm, attn norm, kv heads, tied, layers
+                {Placement.DEEPNORM, NormKind.RMSNORM, AttnNorm.NONE, 2, true, 2},
+                {Placement.DEEPNORM, NormKind.LAYERNORM, AttnNorm.QK, 4, false, 3},
+                {Placement.DEEPNORM, NormKind.BHYT, AttnNorm.NONE, 4, true, 2},
+                {Placement.MIXLN, NormKind.RMSNORM, AttnNorm.QKV, 2, true, 4},
+                {Placement.MIXLN, NormKind.DYT, AttnNorm.NONE, 4, false, 4},
+                {Placement.MIXLN, NormKind.BHYT, AttnNorm.NONE, 4, true, 4},
+        };
+        int i = 0;
+        for (Object[] s : specs) {
+            ModelConfig c = new ModelConfig();
+            c.vocabSize = 64;
+            c.dModel = 32;
+            c.nLayers = (Integer) s[5];
+            c.nHeads = 4;
+            c.nKvHeads = (Integer) s[3];
+            c.ffnHidden = 48;
+            c.seqLen = 16;
+            c.placement = (Placement) s[0];
+            c.norm = (NormKind) s[1];
+            c.attnNorm = (AttnNorm) s[2];
+            c.tiedEmbeddings = (Boolean) s[4];
+            c.initStd = 0.08;
+            c.seed = 200 + i++;
+            out.add(c);
         }
         return out;
     }

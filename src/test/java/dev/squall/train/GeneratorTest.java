@@ -20,7 +20,8 @@ class GeneratorTest {
     @CsvSource({"rmsnorm,pre,none,0,softmax-topk,false,1", "bhyt,pre,qk,0,softmax-topk,false,1",
             "derf,post,qkv,0,softmax-topk,false,1", "layernorm,hybridnorm-star,qkv,0,softmax-topk,false,1",
             "rmsnorm,pre,qk,4,sqrtgate,true,0.5", "rmsnorm,post,none,4,softmax-topk,false,0.7",
-            "rmsnorm,hybridnorm,qkv,5,topk-softmax,true,1"})
+            "rmsnorm,hybridnorm,qkv,5,topk-softmax,true,1", "layernorm,deepnorm,qk,0,softmax-topk,false,0.7",
+            "bhyt,mixln,none,0,softmax-topk,false,1"})
     void cachedDecodingMatchesTheFullForward(String norm, String placement, String attnNorm, int experts, String router,
                                              boolean shared, double branchScale) {
         ModelConfig c = TinyRuns.model();
@@ -33,6 +34,7 @@ class GeneratorTest {
         c.placement = Placement.parse(placement);
         c.attnNorm = AttnNorm.parse(attnNorm);
         c.seqLen = 12;
+        c.mixlnPostFraction = 0.5; // two blocks: one Post-Norm, one Pre-Norm
         Transformer full = new Transformer(c, 1);
         full.initialize();
         JvmBackend jvm = new JvmBackend();

@@ -77,11 +77,28 @@ class TornadoTrainingTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(NormKind.class)
     void twentyStepsMatchTheJvm(NormKind norm) {
+        assertTwentyStepsMatch(model(norm, 32), norm.toString());
+    }
+
+    /**
+     * DeepNorm (its weighted residual is the mix task, forward and backward) and Mix-LN (a Post-Norm
+     * block then a Pre-Norm one, here with BHyT's variance approximation in the latter).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"DEEPNORM,LAYERNORM", "MIXLN,BHYT"})
+    void neighbourPlacementsMatchTheJvm(Placement placement, NormKind norm) {
+        ModelConfig m = model(norm, 32);
+        m.placement = placement;
+        m.mixlnPostFraction = 0.5; // two blocks: one Post-Norm, one Pre-Norm
+        assertTwentyStepsMatch(m, placement + "/" + norm);
+    }
+
+    static void assertTwentyStepsMatch(ModelConfig model, String label) {
         double[] jvm = new double[STEPS], tornado = new double[STEPS];
-        Trainer a = new Trainer(model(norm, 32), train(), new JvmBackend(), corpus);
+        Trainer a = new Trainer(model.copy(), train(), new JvmBackend(), corpus);
         for (int s = 0; s < STEPS; s++) jvm[s] = a.trainStep().loss();
         try (TornadoBackend b = device()) {
-            Trainer t = new Trainer(model(norm, 32), train(), b, corpus);
+            Trainer t = new Trainer(model.copy(), train(), b, corpus);
             for (int s = 0; s < STEPS; s++) tornado[s] = t.trainStep().loss();
             double validJvm = a.validate(), validDevice = t.validate();
             assertEquals(validJvm, validDevice, 1e-3 * Math.abs(validJvm), "validation loss");
@@ -89,7 +106,7 @@ class TornadoTrainingTest {
         for (int s = 0; s < STEPS; s++) {
             assertTrue(Double.isFinite(tornado[s]), "step " + s + " loss is not finite on the device");
             assertEquals(jvm[s], tornado[s], 1e-3 * Math.abs(jvm[s]),
-                    String.format("%s step %d: jvm %.6f, tornado %.6f", norm, s, jvm[s], tornado[s]));
+                    String.format("%s step %d: jvm %.6f, tornado %.6f", label, s, jvm[s], tornado[s]));
         }
         assertTrue(tornado[STEPS - 1] < tornado[0] - 0.3, "the loss falls on the device: " + tornado[0] + " -> " + tornado[STEPS - 1]);
     }
