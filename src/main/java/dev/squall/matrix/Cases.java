@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * Every kernel family of {@link Task}, at a {@link Shape}. The default is one small odd shape close
  * to a real model's: N = 2 x 61 tokens of width C = 96; attention B = 2, T = 61, H = 4, Hkv = 2,
- * hd = 24; vocabulary 256, SwiGLU hidden 250; MoE E = 7 experts, top-2, expert width 61 (expert 3
+ * hd = 24; vocabulary 256, SwiGLU hidden 250; MoE E = 7 experts, top-2, expert width 61 (experts 0, 3 and 6
  * empty where the dispatch is given); Muon and the sphere on (C, T), (T, C) and (V, C) matrices and
  * a (3, 40, 24) stack; so no size is a multiple of a vector width or work-group size. {@link #ODD}
  * adds smaller and larger odd shapes (1, 3, 7, 13, 65 ...).
@@ -127,6 +127,7 @@ public final class Cases {
 
     List<Probe> embedding(Fixture f) {
         Buffer tokens = f.ids("tokens", Math.max(1, V / 4), N); // a quarter of the ids: repeats, so the scatter-add collides
+        tokens.i[0] = V - 1; // and the table's last row, where an off-by-one in the row offset would read past it
         Buffer wte = f.random("wte", Role.PARAM, -1, 1, V, C);
         Buffer scale = f.scalar("scale", Role.PARAM, Math.sqrt(C));
         Buffer out = f.written("out", Role.ACTIVATION, N, C), outScaled = f.written("out_scaled", Role.ACTIVATION, N, C);
@@ -154,22 +155,29 @@ public final class Cases {
     }
 
     List<Probe> crossEntropy(Fixture f) {
-        Buffer logits = f.random("logits", Role.ACTIVATION, -4, 4, N, V);
+        // Logits up to +-12, as a confident model's: most of a row's probabilities are tiny beside its largest.
+        Buffer logits = f.random("logits", Role.ACTIVATION, -12, 12, N, V);
         Buffer targets = f.ids("targets", V, N);
         if (N > 1) targets.i[Math.min(5, N - 1)] = -1; // an ignored position: loss 0 and zero gradient
         float dlossScale = 1f / N;
         Buffer evalLosses = f.written("eval_losses", Role.OUTPUT, N);
         Stage eval = f.forward("cross_entropy.eval", new Task.CrossEntropyLoss(evalLosses, null, logits, targets, N, V, 0f));
         Buffer losses = f.written("losses", Role.OUTPUT, N), dlogits = f.written("logits.grad", Role.GRAD, N, V);
+        // Training writes the gradient over the logits (dlogits == logits), a kernel of its own on a device.
+        Buffer inPlace = fill(f.written("logits_in_place", Role.ACTIVATION, N, V), d(logits));
+        Buffer inPlaceLosses = f.written("losses_in_place", Role.OUTPUT, N);
         Stage train = f.backward("cross_entropy.train",
-                new Task.CrossEntropyLoss(losses, dlogits, logits, targets, N, V, dlossScale));
+                new Task.CrossEntropyLoss(losses, dlogits, logits, targets, N, V, dlossScale),
+                new Task.CrossEntropyLoss(inPlaceLosses, inPlace, inPlace, targets, N, V, dlossScale));
         double[] rLosses = new double[N], rDlogits = new double[N * V];
         CrossEntropyRef.forwardBackward(rLosses, rDlogits, d(logits), targets.i, N, V, dlossScale);
         String why = "logsumexp over " + V + " logits per row, then one exp per element";
         return List.of(
                 new Probe("cross_entropy.eval", eval, List.of(Expect.elementwise(evalLosses, rLosses, ROW, why))),
                 new Probe("cross_entropy.train", train, List.of(Expect.elementwise(losses, rLosses, ROW, why),
-                        Expect.elementwise(dlogits, rDlogits, ROW, why))));
+                        Expect.elementwise(dlogits, rDlogits, ROW, why),
+                        Expect.elementwise(inPlaceLosses, rLosses, ROW, why),
+                        Expect.elementwise(inPlace, rDlogits, ROW, why + " (written over the logits)"))));
     }
 
     // ---- linear layers ----------------------------------------------------------------------------
@@ -218,7 +226,8 @@ public final class Cases {
     }
 
     List<Probe> layerNorm(Fixture f) {
-        Buffer inp = f.random("inp", Role.ACTIVATION, -1.5, 2.5, N, C); // off-centre: the mean matters
+        // Off-centre by 3, as a residual stream drifts: a one-pass variance (E[x²] - mean²) would lose digits to cancellation.
+        Buffer inp = f.random("inp", Role.ACTIVATION, -0.5, 6.5, N, C);
         Buffer w = f.random("w", Role.PARAM, 0.5, 1.5, C), bias = f.random("b", Role.PARAM, -0.5, 0.5, C);
         Buffer out = f.written("out", Role.ACTIVATION, N, C), mean = f.written("mean", Role.ACTIVATION, N);
         Buffer rstd = f.written("rstd", Role.ACTIVATION, N);
@@ -417,11 +426,15 @@ public final class Cases {
         double[] rOut = new double[N * H * HD];
         RopeRef.forward(rOut, d(inp), d(cs[0]), d(cs[1]), B, T, H, HD);
         Buffer dout = f.random("dout", Role.GRAD, -1, 1, B, T, H * HD), dinp = f.written("inp.grad", Role.GRAD, B, T, H * HD);
-        Stage bwd = f.backward("rope.bwd", new Task.RopeBackward(dinp, dout, cs[0], cs[1], B, T, H, HD));
+        // Training rotates the gradient back in place (dinp == dout), a kernel of its own on a device.
+        Buffer inPlace = fill(f.written("inp.grad_in_place", Role.GRAD, B, T, H * HD), d(dout));
+        Stage bwd = f.backward("rope.bwd", new Task.RopeBackward(dinp, dout, cs[0], cs[1], B, T, H, HD),
+                new Task.RopeBackward(inPlace, inPlace, cs[0], cs[1], B, T, H, HD));
         double[] rDinp = new double[N * H * HD];
         RopeRef.backward(rDinp, d(dout), d(cs[0]), d(cs[1]), B, T, H, HD);
         return List.of(new Probe("rope.fwd", fwd, List.of(Expect.elementwise(out, rOut, POINTWISE, WHY_ROTATION))),
-                new Probe("rope.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, POINTWISE, WHY_ROTATION))));
+                new Probe("rope.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, POINTWISE, WHY_ROTATION),
+                        Expect.elementwise(inPlace, rDinp, POINTWISE, WHY_ROTATION + " (rotated in place)"))));
     }
 
     List<Probe> attention(Fixture f) {
@@ -499,6 +512,9 @@ public final class Cases {
 
     List<Probe> swiGlu(Fixture f) {
         Buffer gu = f.random("gu", Role.ACTIVATION, -4, 4, N, 2 * HIDDEN), out = f.written("out", Role.ACTIVATION, N, HIDDEN);
+        // Gates of +-40 and 0 in the first row: the sigmoid must neither overflow exp(-h) nor lose silu(h) -> 0.
+        float[] extremes = {40f, -40f, 0f};
+        for (int j = 0; j < Math.min(HIDDEN, extremes.length); j++) gu.f[j] = extremes[j];
         Stage fwd = f.forward("swiglu.fwd", new Task.SwiGluForward(out, gu, N, HIDDEN));
         double[] rOut = new double[N * HIDDEN];
         SwiGluRef.forward(rOut, d(gu), N, HIDDEN);
@@ -588,17 +604,25 @@ public final class Cases {
 
     List<Probe> adamW(Fixture f) {
         int n = 61 * C;
-        Buffer p = f.random("param", Role.PARAM, -1, 1, n), g = f.random("param.grad", Role.GRAD, -1, 1, n);
-        Buffer m = f.random("m", Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v", Role.OPTIMIZER, 0, 0.01, n);
-        Buffer hyper = f.written("hyper", Role.OPTIMIZER, Hyper.SIZE);
-        Hyper.setAdamW(hyper.f, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 3, 0.7f);
-        Stage s = f.forward("adamw", new Task.AdamWUpdate(p, g, m, v, hyper));
-        double[] base = d(p), rP = d(p), rM = d(m), rV = d(v);
-        AdamWRef.update(rP, d(g), rM, rV, d(hyper), n);
-        return List.of(new Probe("adamw", s, List.of(
-                Expect.delta(p, base, rP, 1e-3, "the change is ~1e-3 of p, so storing p in float alone costs ~3e-5 of it"),
-                Expect.elementwise(m, rM, POINTWISE, "a float moving average: a few roundings"),
-                Expect.elementwise(v, rV, POINTWISE, "a float moving average: a few roundings"))));
+        Stage s = f.forward("adamw");
+        List<Expect> expects = new ArrayList<>();
+        // An early step with weight decay, and a late one without (step 1000: the bias corrections'
+        // beta^t, computed in float on a device, have all but vanished).
+        float[][] steps = {{1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 3, 0.7f}, {2e-3f, 0.8f, 0.999f, 1e-6f, 0f, 1000, 0.25f}};
+        for (float[] h : steps) {
+            String at = steps[0] == h ? "" : "_late";
+            Buffer p = f.random("param" + at, Role.PARAM, -1, 1, n), g = f.random("param" + at + ".grad", Role.GRAD, -1, 1, n);
+            Buffer m = f.random("m" + at, Role.OPTIMIZER, -0.1, 0.1, n), v = f.random("v" + at, Role.OPTIMIZER, 0, 0.01, n);
+            Buffer hyper = f.written("hyper" + at, Role.OPTIMIZER, Hyper.SIZE);
+            Hyper.setAdamW(hyper.f, h[0], h[1], h[2], h[3], h[4], (int) h[5], h[6]);
+            s.add(new Task.AdamWUpdate(p, g, m, v, hyper));
+            double[] base = d(p), rP = d(p), rM = d(m), rV = d(v);
+            AdamWRef.update(rP, d(g), rM, rV, d(hyper), n);
+            expects.add(Expect.delta(p, base, rP, 1e-3, "the change is ~1e-3 of p, so storing p in float alone costs ~3e-5 of it"));
+            expects.add(Expect.elementwise(m, rM, POINTWISE, "a float moving average: a few roundings"));
+            expects.add(Expect.elementwise(v, rV, POINTWISE, "a float moving average: a few roundings"));
+        }
+        return List.of(new Probe("adamw", s, expects));
     }
 
     // ---- mixture of experts -----------------------------------------------------------------------
@@ -619,13 +643,20 @@ public final class Cases {
         return logits;
     }
 
-    /** K distinct experts per token, never expert 3: the dispatch and the grouped products see an empty expert. */
+    /** The experts {@link #expertChoices} picks from: 0, 3 and 6 never chosen. */
+    static final int[] CHOSEN_EXPERTS = {1, 2, 4, 5};
+
+    /**
+     * K distinct experts per token, never experts 0, 3 or 6: the dispatch and the grouped products see
+     * an empty expert first, in the middle and last, where the row-to-expert scan has its edge cases.
+     */
     int[] expertChoices() {
         int[] idx = new int[R];
+        int n = CHOSEN_EXPERTS.length;
         for (int t = 0; t < N; t++) {
-            int first = (5 * t) % 6, second = (first + 1 + t % 5) % 6;
-            idx[t * K] = first < 3 ? first : first + 1;
-            idx[t * K + 1] = second < 3 ? second : second + 1;
+            int first = (3 * t) % n, second = (first + 1 + t % (n - 1)) % n; // 1 .. n-1 further on: distinct
+            idx[t * K] = CHOSEN_EXPERTS[first];
+            idx[t * K + 1] = CHOSEN_EXPERTS[second];
         }
         return idx;
     }
@@ -738,7 +769,7 @@ public final class Cases {
         return List.of(
                 new Probe("moe_dispatch.fwd", fwd, List.of(Expect.exactInts(rowSlot, rRowSlot, whyPlan),
                         Expect.exactInts(slotRow, rSlotRow, whyPlan),
-                        Expect.exactInts(offsets, rOffsets, "prefix counts per expert (expert 3 empty): exact"),
+                        Expect.exactInts(offsets, rOffsets, "prefix counts per expert (experts 0, 3 and 6 empty): exact"),
                         Expect.elementwise(xs, rXs, EXACT, WHY_EXACT), Expect.elementwise(y, rY, POINTWISE, whyWeighted))),
                 new Probe("moe_dispatch.bwd", bwd, List.of(Expect.elementwise(dys, rDys, ROUNDING, "a product: one rounding"),
                         Expect.elementwise(dweights, rDweights, ROW, "a dot product over " + C + " features"),
@@ -756,7 +787,7 @@ public final class Cases {
         GroupedMatmulRef.forward(rOut, d(inp), d(w), offs, R, C, EXPERT_OC, E);
 
         Buffer dout = f.random("dout", Role.GRAD, -1, 1, R, EXPERT_OC), dinp = f.written("inp.grad", Role.GRAD, R, C);
-        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, E, EXPERT_OC, C); // expert 3's slice must keep its base
+        Buffer dw = f.random("w.grad", Role.GRAD, -1, 1, E, EXPERT_OC, C); // empty experts' slices must keep their base
         Stage bwd = f.backward("grouped_matmul.bwd", new Task.GroupedMatmulBackwardInput(dinp, dout, w, offsets, R, C, EXPERT_OC, E),
                 new Task.GroupedMatmulBackwardWeight(dw, dout, inp, offsets, R, C, EXPERT_OC, E));
         double[] rDinp = new double[R * C], rDw = d(dw);
@@ -765,7 +796,7 @@ public final class Cases {
         return List.of(
                 new Probe("grouped_matmul.fwd", fwd, List.of(Expect.elementwise(out, rOut, ROW, "a dot product over " + C + " inputs"))),
                 new Probe("grouped_matmul.bwd", bwd, List.of(Expect.elementwise(dinp, rDinp, ROW, "a dot product over " + EXPERT_OC + " outputs"),
-                        Expect.normRelative(dw, rDw, SUM, "sums over each expert's rows (up to ~50) into an accumulated gradient"))));
+                        Expect.normRelative(dw, rDw, SUM, "sums over each chosen expert's rows (about N/2 of them) into an accumulated gradient"))));
     }
 
     List<Probe> mix(Fixture f) {
@@ -778,16 +809,17 @@ public final class Cases {
         MixRef.forward(rOut, d(a), d(b), alpha, beta, n);
         Buffer dout = f.random("dout", Role.GRAD, -1, 1, N, C);
         Buffer da = f.written("a.grad", Role.GRAD, N, C), db = f.written("b.grad", Role.GRAD, N, C);
-        Buffer daOnly = f.written("a_only.grad", Role.GRAD, N, C);
+        Buffer daOnly = f.written("a_only.grad", Role.GRAD, N, C), dbOnly = f.written("b_only.grad", Role.GRAD, N, C);
         Stage bwd = f.backward("mix.bwd", new Task.MixBackward(da, db, dout, alpha, beta, n),
-                new Task.MixBackward(daOnly, null, dout, alpha, beta, n));
+                new Task.MixBackward(daOnly, null, dout, alpha, beta, n), new Task.MixBackward(null, dbOnly, dout, alpha, beta, n));
         double[] rDa = new double[n], rDb = new double[n];
         MixRef.backward(rDa, rDb, d(dout), alpha, beta, n);
         return List.of(new Probe("mix.fwd", fwd, List.of(Expect.elementwise(out, rOut, POINTWISE,
                 "a sum of two scaled tensors: a sum of two products can cancel"))),
                 new Probe("mix.bwd", bwd, List.of(Expect.elementwise(da, rDa, ROUNDING, "a product: one rounding"),
                         Expect.elementwise(db, rDb, ROUNDING, "a product: one rounding"),
-                        Expect.elementwise(daOnly, rDa, ROUNDING, "a product: one rounding (no b gradient wanted)"))));
+                        Expect.elementwise(daOnly, rDa, ROUNDING, "a product: one rounding (no b gradient wanted)"),
+                        Expect.elementwise(dbOnly, rDb, ROUNDING, "a product: one rounding (no a gradient wanted)"))));
     }
 
     // ---- Muon, Newton-Schulz and the sphere --------------------------------------------------------

@@ -1,5 +1,7 @@
 package dev.squall.tornado;
 
+import static dev.squall.testing.Arrays2.normal;
+import static dev.squall.testing.Arrays2.toDouble;
 import static dev.squall.tornado.DeviceArrays.*;
 
 import dev.squall.kernels.Attention;
@@ -17,7 +19,11 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One decoding step of attention on the default TornadoVM device against the double reference
+ * Decode attention at many positions (0, 1, 17, the last, then back to 1) under one compiled plan that
+ * reads the position from the device, against the JVM decode too: the catalog's decode row runs one
+ * position once.
+ *
+ * <p>One decoding step of attention on the default TornadoVM device against the double reference
  * (causal attention over positions 0..pos, the query at row pos) and the JVM {@code Attention.decode}.
  * One compiled plan runs at several positions (read from the device array each time), with the
  * output NaN-poisoned before every execution.
@@ -33,7 +39,7 @@ class DecodeDeviceTest {
         long seed = 97L * hd;
         float[] qs = normal(seed, qw, 1.0), ks = normal(seed + 1, MAX_T * kvw, 1.0), vs = normal(seed + 2, MAX_T * kvw, 1.0);
         FloatArray q = FloatArray.fromArray(qs), kCache = FloatArray.fromArray(ks), vCache = FloatArray.fromArray(vs);
-        FloatArray out = poisoned(qw);
+        FloatArray out = poisonedArray(qw);
         IntArray position = new IntArray(1);
         KernelContext ctx = new KernelContext();
         TaskGraph graph = new TaskGraph("dec")

@@ -1,52 +1,30 @@
 package dev.squall.tornado;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import dev.squall.testing.Close;
 import dev.squall.tornado.backend.LaunchGeometry;
-import java.util.SplittableRandom;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-/** Test data and checks for device kernels: seeded inputs, NaN poison, comparisons with a double reference. */
+/**
+ * What the hand-wired device tests need beyond the core's test helpers ({@code dev.squall.testing},
+ * from the core's test jar): TornadoVM arrays, grids and one-shot graph runs.
+ */
 final class DeviceArrays {
     private DeviceArrays() {}
 
-    static float[] normal(long seed, int n, double scale) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
-        return a;
-    }
-
-    /** Every element NaN: an element the kernel leaves unwritten fails the comparison. */
-    static FloatArray poisoned(int n) {
+    /** A device array every element of which is NaN: an element the kernel leaves unwritten fails the comparison. */
+    static FloatArray poisonedArray(int n) {
         FloatArray a = new FloatArray(n);
         a.init(Float.NaN);
         return a;
     }
 
-    static double[] d(float[] a) {
-        double[] r = new double[a.length];
-        for (int i = 0; i < a.length; i++) r[i] = a[i];
-        return r;
-    }
-
-    static double[] plus(float[] base, double[] delta) {
-        double[] r = new double[base.length];
-        for (int i = 0; i < base.length; i++) r[i] = base[i] + delta[i];
-        return r;
-    }
-
-    /** |device - reference| <= atol + rtol * |reference| for every element (NaN never passes). */
+    /** {@link Close#elementwise} on what a device array holds. */
     static void close(String what, FloatArray got, double[] want, double rtol, double atol) {
-        for (int i = 0; i < want.length; i++) {
-            double g = got.get(i);
-            assertTrue(Math.abs(g - want[i]) <= atol + rtol * Math.abs(want[i]),
-                    String.format("%s[%d]: device %.9g, reference %.9g", what, i, g, want[i]));
-        }
+        Close.elementwise(what, got.toHeapArray(), want, rtol, atol);
     }
 
     /** A 1-D grid of {@code global} work-items, in work-groups of {@code local} when local > 0. */

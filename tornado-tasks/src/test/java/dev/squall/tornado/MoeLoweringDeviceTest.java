@@ -19,7 +19,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every MoE task record lowered by the TornadoVM backend and run as a stage program (router, losses,
+ * A whole MoE block's forward and backward as one chain, where tasks read what earlier ones wrote and
+ * three backwards add into one router gradient, with tied router logits: the catalog runs each MoE
+ * kernel on its own with reference inputs and logits kept apart.
+ *
+ * <p>Every MoE task record lowered by the TornadoVM backend and run as a stage program (router, losses,
  * plan, gather, grouped matmuls, combine, mix, and all their backwards) against the same records run
  * by their JVM kernels. Checks the wiring (argument order, grids, scratch partials, the per-kind and
  * per-gradient variants), so the tolerance is the float-vs-float one: the kernels themselves are

@@ -7,6 +7,7 @@ import dev.squall.jvm.JvmBackend;
 import dev.squall.model.ModelConfig;
 import dev.squall.model.NormKind;
 import dev.squall.tornado.backend.TornadoBackend;
+import dev.squall.tornado.backend.TornadoBackendProvider;
 import dev.squall.train.Optimizer;
 import dev.squall.train.TrainConfig;
 import dev.squall.train.Trainer;
@@ -18,7 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Whole training steps with {@code optimizer = muon} and {@code hyperp} on the TornadoVM device
+ * The optimizer stages as the Trainer builds them, run for several steps while the learning rate and
+ * step count change under one compiled plan, which the catalog's single run of each optimizer kernel
+ * cannot show.
+ *
+ * <p>Whole training steps with {@code optimizer = muon} and {@code hyperp} on the TornadoVM device
  * against the JVM backend, in lockstep: the optimizer stage the Trainer builds (clipping, momentum,
  * NS5, Muon's update or the sphere step, AdamW or Adam on the sphere for the rest) lowers and runs
  * on the device, and gives the same losses and weights after every step.
@@ -93,7 +98,7 @@ class OptimizerTrainingDeviceTest {
         cfg.warmupSteps = 1;
         double[] jvm = new double[STEPS], device = new double[STEPS];
         Trainer a = new Trainer(model(), cfg, new JvmBackend(), corpus);
-        try (TornadoBackend b = OptimizerDevice.device()) {
+        try (TornadoBackend b = (TornadoBackend) new TornadoBackendProvider().create(0)) {
             Trainer t = new Trainer(model(), cfg, b, corpus);
             for (int s = 0; s < STEPS; s++) {
                 jvm[s] = a.trainStep().loss();

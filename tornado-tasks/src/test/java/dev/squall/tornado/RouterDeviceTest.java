@@ -1,5 +1,7 @@
 package dev.squall.tornado;
 
+import static dev.squall.testing.Arrays2.normal;
+import static dev.squall.testing.Arrays2.toDouble;
 import static dev.squall.tornado.DeviceArrays.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -18,7 +20,11 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The router's three kinds, forward and backward, on the default TornadoVM device against the double
+ * Router selection with exact ties (which must go to the lower index), with one expert and with top-1:
+ * the catalog keeps its router logits 0.4 apart, so that rounding cannot reorder them, and routes
+ * top-2 of 7.
+ *
+ * <p>The router's three kinds, forward and backward, on the default TornadoVM device against the double
  * reference. Logits are multiples of 0.25 drawn from few values, so rows have exact ties (which must go
  * to the lower index) and otherwise a gap far above float rounding: the selection is exact. Outputs are
  * NaN-poisoned (expertIdx -1); the backward reads the reference forward's values, rounded to float.
@@ -40,8 +46,8 @@ class RouterDeviceTest {
         double[][] rGates = new double[3][N * K], rWeights = new double[3][N * K], rDz = new double[3][N * E];
         double[] rProbs = new double[N * E], rLse = new double[N];
         for (int k = 0; k < 3; k++) {
-            RouterRef.forward(rIdx[k], rGates[k], rWeights[k], rProbs, rLse, d(z), N, E, K, Routing.values()[k]);
-            RouterRef.backward(rDz[k], d(dw), rGates[k], rWeights[k], rProbs, rIdx[k], N, E, K, Routing.values()[k]);
+            RouterRef.forward(rIdx[k], rGates[k], rWeights[k], rProbs, rLse, toDouble(z), N, E, K, Routing.values()[k]);
+            RouterRef.backward(rDz[k], toDouble(dw), rGates[k], rWeights[k], rProbs, rIdx[k], N, E, K, Routing.values()[k]);
         }
 
         FloatArray logits = FloatArray.fromArray(z), dweights = FloatArray.fromArray(dw);
@@ -54,13 +60,13 @@ class RouterDeviceTest {
             idx[k] = new IntArray(N * K);
             idx[k].init(-1);
             idxIn[k] = IntArray.fromArray(rIdx[k]);
-            gates[k] = poisoned(N * K);
-            weights[k] = poisoned(N * K);
-            probs[k] = poisoned(N * E);
-            lse[k] = poisoned(N);
+            gates[k] = poisonedArray(N * K);
+            weights[k] = poisonedArray(N * K);
+            probs[k] = poisonedArray(N * E);
+            lse[k] = poisonedArray(N);
             gatesIn[k] = FloatArray.fromArray(f(rGates[k]));
             weightsIn[k] = FloatArray.fromArray(f(rWeights[k]));
-            dlogits[k] = poisoned(N * E);
+            dlogits[k] = poisonedArray(N * E);
         }
         KernelContext ctx = new KernelContext();
         TaskGraph graph = new TaskGraph("router")

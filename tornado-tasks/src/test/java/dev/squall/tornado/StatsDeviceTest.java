@@ -1,5 +1,7 @@
 package dev.squall.tornado;
 
+import static dev.squall.testing.Arrays2.normal;
+import static dev.squall.testing.Arrays2.toDouble;
 import static dev.squall.tornado.DeviceArrays.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,7 +19,11 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * The scalar summaries on the default TornadoVM device against the JVM {@link Stats} (which sums in
+ * The summaries' block partials at the block boundaries (255, 256, 257 elements) and one plan run
+ * twice, where an output TornadoVM wrongly takes for write-only comes back stale: the catalog's
+ * summarize row runs once at sizes that fall between boundaries.
+ *
+ * <p>The scalar summaries on the default TornadoVM device against the JVM {@link Stats} (which sums in
  * double): mean, mean square, RMS and the gradient-norm accumulation (onto a random base), and the
  * outlier percentage with its per-row counts. Output slots start as NaN.
  */
@@ -34,12 +40,12 @@ class StatsDeviceTest {
 
         // out: slots 1-3 NaN-poisoned, its other slots hold values the tasks must leave alone (they
         // only write; TornadoVM would copy nothing in for a write-only argument). acc: ADD's base.
-        FloatArray x = FloatArray.fromArray(xs), out = poisoned(6), acc = poisoned(3);
+        FloatArray x = FloatArray.fromArray(xs), out = poisonedArray(6), acc = poisonedArray(3);
         out.set(0, 7f);
         out.set(4, -3f);
         out.set(5, 11f);
         acc.set(1, base);
-        FloatArray pSum = poisoned(blocks), pSq = poisoned(blocks);
+        FloatArray pSum = poisonedArray(blocks), pSq = poisonedArray(blocks);
         KernelContext ctx = new KernelContext();
         TaskGraph graph = new TaskGraph("st")
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, x, out, acc, pSum, pSq)
@@ -88,7 +94,7 @@ class StatsDeviceTest {
         // Plant one far value in every other row (an outlier once C is large enough for 5 sd to be reachable).
         for (int r = 0; r < N; r += 2) xs[r * C + (r * 7) % C] = 60f;
 
-        FloatArray x = FloatArray.fromArray(xs), rowCounts = poisoned(N), out = poisoned(3);
+        FloatArray x = FloatArray.fromArray(xs), rowCounts = poisonedArray(N), out = poisonedArray(3);
         out.set(0, 7f);
         out.set(2, -3f);
         KernelContext ctx = new KernelContext();

@@ -25,7 +25,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The whole training step on the TornadoVM device against the JVM backend: the same configuration,
+ * Whole training runs, many steps of every stage chained as the Trainer builds them, with per-step
+ * hyperparameters changing under one compiled plan and the host-device traffic measured: the catalog
+ * runs each kernel once, alone.
+ *
+ * <p>The whole training step on the TornadoVM device against the JVM backend: the same configuration,
  * weights and batches give the same losses for 20 steps (forward, backward, clipping and AdamW all
  * on the device), for every norm kind. And a step moves a fixed handful of bytes between host and
  * device whatever the model size: weights, gradients and optimizer state never leave the device.
