@@ -17,7 +17,8 @@ import java.util.List;
  * measures Squall's products against. Only the four symbols the benchmark needs are bound: sgemm, the
  * thread count (set and read back) and the name of the kernel core OpenBLAS picked for this processor.
  *
- * <p>The library is looked up as {@code -Dsquall.openblas=PATH}, else Debian's
+ * <p>The library is looked up as {@code SQUALL_OPENBLAS=PATH} (an environment variable, so the
+ * launcher's JVM and JMH's forks see the same one), else Debian's
  * {@code libopenblas.so.0} (package {@code libopenblas0-pthread}), else whatever {@code libopenblas.so.0}
  * the dynamic loader finds. It is never unloaded: OpenBLAS starts worker threads on first use.
  */
@@ -52,7 +53,7 @@ public final class OpenBlas {
     /** Looks for OpenBLAS in the places the class comment lists; the first that binds wins. */
     public static Loaded load() {
         List<String> tried = new ArrayList<>();
-        String configured = System.getProperty("squall.openblas");
+        String configured = System.getenv("SQUALL_OPENBLAS");
         List<String> candidates = configured != null ? List.of(configured) : List.of(DEBIAN_PATH, "libopenblas.so.0");
         for (String candidate : candidates) {
             try {
@@ -66,7 +67,7 @@ public final class OpenBlas {
             }
         }
         return new Missing("OpenBLAS not found: tried " + String.join(", ", tried)
-                + "; install it with 'apt-get install libopenblas0-pthread' or pass -Dsquall.openblas=PATH");
+                + "; install it with 'apt-get install libopenblas0-pthread' or set SQUALL_OPENBLAS=PATH");
     }
 
     /** The file behind Debian's alternatives symlinks, so the report names the real build. */
