@@ -18,7 +18,8 @@
 # Defaults: 20 timed steps after 5 warm-up steps, 3 repetitions, all cores; a few minutes on 2 cores.
 # Environment:
 #   SQUALL_LAUNCHER  the command that runs Squall's CLI (default ./squall; e.g. a `java -cp ...`
-#                    line for a jar built elsewhere, where ./squall's own build must not run)
+#                    line for a jar built elsewhere, where ./squall's own build must not run; such
+#                    a line sets the thread count itself, -Dsquall.threads=N)
 #   PYTHON           the Python with torch (default /usr/bin/python3, Debian's python3-torch)
 # Prints, per side, tokens/s as median (min to max) over the repetitions, then Squall / PyTorch.
 set -euo pipefail
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --reps) REPS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "vs-pytorch: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -89,6 +90,7 @@ for rep in $(seq 1 "$REPS"); do
   run="$WORK/squall-$rep"
   # eval_every past the end: one validation at step 0 and one at the end, both outside the timing.
   # The data is the repository's own sources: small to load, and tokens/s does not depend on it.
+  # SQUALL_LAUNCHER is split into words on purpose: it may be a whole `java ... Main` line.
   SQUALL_JAVA_OPTS="-Dsquall.threads=$THREADS ${SQUALL_JAVA_OPTS:-}" $SQUALL_LAUNCHER train --preset small \
       --steps "$TOTAL" --set eval_every=$((TOTAL + 1)) --set eval_batches=1 --data src/main/java --out "$run" \
       > "$WORK/squall-$rep.log" 2>&1 || { echo "vs-pytorch: squall train failed:" >&2; tail -20 "$WORK/squall-$rep.log" >&2; exit 1; }
