@@ -8,8 +8,24 @@ package dev.squall.program;
  * reference, JVM kernel, device kernel, tests and benchmark.
  */
 public sealed interface Task {
-    /** The buffers this task reads or writes, for backends that move data. */
-    Buffer[] buffers();
+    /**
+     * The buffers this task reads or writes, for backends that move or check data: every
+     * {@code Buffer} (and {@code Buffer[]}) component of the record, in declaration order, absent
+     * optional ones left out. Derived from the record itself, so a new argument cannot be forgotten.
+     */
+    default Buffer[] buffers() {
+        java.util.List<Buffer> out = new java.util.ArrayList<>();
+        try {
+            for (java.lang.reflect.RecordComponent c : getClass().getRecordComponents()) {
+                Object v = c.getAccessor().invoke(this);
+                if (v instanceof Buffer b) out.add(b);
+                else if (v instanceof Buffer[] bs) for (Buffer b : bs) if (b != null) out.add(b);
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(getClass().getSimpleName() + ": cannot read its components", e);
+        }
+        return out.toArray(Buffer[]::new);
+    }
 
     /** Embedding lookup and the fused cross-entropy of the head. */
     sealed interface Head extends Task {}
@@ -38,84 +54,66 @@ public sealed interface Task {
     // ---- embedding and head -------------------------------------------------------------------
 
     record EmbeddingForward(Buffer out, Buffer tokens, Buffer wte, Buffer scale, int N, int C) implements Head {
-        public Buffer[] buffers() { return new Buffer[] {out, tokens, wte, scale}; }
     }
 
     record EmbeddingBackward(Buffer dwte, Buffer dscale, Buffer dout, Buffer tokens, Buffer wte, Buffer scale, int N, int C)
             implements Head {
-        public Buffer[] buffers() { return new Buffer[] {dwte, dscale, dout, tokens, wte, scale}; }
     }
 
     /** Fused softmax cross-entropy; with {@code dlogits} null only the losses are computed (evaluation). */
     record CrossEntropyLoss(Buffer losses, Buffer dlogits, Buffer logits, Buffer targets, int N, int V, float dlossScale)
             implements Head {
-        public Buffer[] buffers() { return new Buffer[] {losses, dlogits, logits, targets}; }
     }
 
     // ---- linear layers ------------------------------------------------------------------------
 
     record MatmulForward(Buffer out, Buffer inp, Buffer weight, int N, int C, int OC) implements Linear {
-        public Buffer[] buffers() { return new Buffer[] {out, inp, weight}; }
     }
 
     record MatmulBackwardInput(Buffer dinp, Buffer dout, Buffer weight, int N, int C, int OC) implements Linear {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dout, weight}; }
     }
 
     record MatmulBackwardWeight(Buffer dweight, Buffer dout, Buffer inp, int N, int C, int OC) implements Linear {
-        public Buffer[] buffers() { return new Buffer[] {dweight, dout, inp}; }
     }
 
     // ---- norms --------------------------------------------------------------------------------
 
     record RmsNormForward(Buffer out, Buffer rstd, Buffer inp, Buffer weight, int N, int C, float eps) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {out, rstd, inp, weight}; }
     }
 
     record RmsNormBackward(Buffer dinp, Buffer dweight, Buffer dout, Buffer inp, Buffer weight, Buffer rstd, int N, int C)
             implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dweight, dout, inp, weight, rstd}; }
     }
 
     record LayerNormForward(Buffer out, Buffer mean, Buffer rstd, Buffer inp, Buffer weight, Buffer bias, int N, int C, float eps)
             implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {out, mean, rstd, inp, weight, bias}; }
     }
 
     record LayerNormBackward(Buffer dinp, Buffer dweight, Buffer dbias, Buffer dout, Buffer inp, Buffer weight, Buffer mean,
                              Buffer rstd, int N, int C) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dweight, dbias, dout, inp, weight, mean, rstd}; }
     }
 
     record DytForward(Buffer out, Buffer inp, Buffer alpha, Buffer weight, Buffer bias, int N, int C) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {out, inp, alpha, weight, bias}; }
     }
 
     record DytBackward(Buffer dinp, Buffer dalpha, Buffer dweight, Buffer dbias, Buffer dout, Buffer inp, Buffer alpha,
                        Buffer weight, int N, int C) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dalpha, dweight, dbias, dout, inp, alpha, weight}; }
     }
 
     record DerfForward(Buffer out, Buffer inp, Buffer alpha, Buffer shift, Buffer weight, Buffer bias, int N, int C)
             implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {out, inp, alpha, shift, weight, bias}; }
     }
 
     record DerfBackward(Buffer dinp, Buffer dalpha, Buffer dshift, Buffer dweight, Buffer dbias, Buffer dout, Buffer inp,
                         Buffer alpha, Buffer shift, Buffer weight, int N, int C) implements Norm {
-        public Buffer[] buffers() {
-            return new Buffer[] {dinp, dalpha, dshift, dweight, dbias, dout, inp, alpha, shift, weight};
-        }
     }
 
     record HeadRmsNormForward(Buffer out, Buffer rstd, Buffer inp, Buffer weight, int N, int nHeads, int hd, float eps)
             implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {out, rstd, inp, weight}; }
     }
 
     record HeadRmsNormBackward(Buffer dinp, Buffer dweight, Buffer dout, Buffer inp, Buffer weight, Buffer rstd, int N,
                                int nHeads, int hd) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dweight, dout, inp, weight, rstd}; }
     }
 
     // ---- BHyT (SPEC §4) ---------------------------------------------------------------------------
@@ -123,95 +121,75 @@ public sealed interface Task {
     /** BHyT with the exact statistic of its own input (BHyT*, and BHyT's input norm); saves mean x^2. */
     record BhytStarForward(Buffer out, Buffer meanSq, Buffer inp, Buffer lambda, Buffer weight, int N, int C, float kappa,
                            float eps) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {out, meanSq, inp, lambda, weight}; }
     }
 
     record BhytStarBackward(Buffer dinp, Buffer dlambda, Buffer dweight, Buffer dout, Buffer inp, Buffer meanSq,
                             Buffer lambda, Buffer weight, int N, int C, float kappa, float eps) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dlambda, dweight, dout, inp, meanSq, lambda, weight}; }
     }
 
     record BhytSecondForward(Buffer out, Buffer rho2, Buffer h, Buffer meanSqX, Buffer cAttn, Buffer lambda1, Buffer lambda2,
                              Buffer weight, int N, int C, float kappa, float eps) implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {out, rho2, h, meanSqX, cAttn, lambda1, lambda2, weight}; }
     }
 
     record BhytSecondBackward(Buffer dh, Buffer dinpCross, Buffer dlambda2, Buffer dweight2, Buffer dout, Buffer h,
                               Buffer inpX, Buffer rho2, Buffer lambda2, Buffer weight2, int N, int C, float kappa)
             implements Norm {
-        public Buffer[] buffers() {
-            return new Buffer[] {dh, dinpCross, dlambda2, dweight2, dout, h, inpX, rho2, lambda2, weight2};
-        }
     }
 
     /** c_attn = ||W_V W_O||_F^2 / (T d), no gradient; refreshed every few steps (SPEC §4.1 step 4). */
     record BhytAttnConstant(Buffer cAttn, Buffer wv, Buffer wo, int C, int nHeads, int nKvHeads, int hd, int seqLen)
             implements Norm {
-        public Buffer[] buffers() { return new Buffer[] {cAttn, wv, wo}; }
     }
 
     // ---- attention ----------------------------------------------------------------------------
 
     record RopeForward(Buffer out, Buffer inp, Buffer cos, Buffer sin, int B, int T, int nHeads, int hd) implements AttentionFamily {
-        public Buffer[] buffers() { return new Buffer[] {out, inp, cos, sin}; }
     }
 
     record RopeBackward(Buffer dinp, Buffer dout, Buffer cos, Buffer sin, int B, int T, int nHeads, int hd) implements AttentionFamily {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dout, cos, sin}; }
     }
 
     record AttentionForward(Buffer out, Buffer lse, Buffer q, Buffer k, Buffer v, int B, int T, int H, int Hkv, int hd,
                             float scale) implements AttentionFamily {
-        public Buffer[] buffers() { return new Buffer[] {out, lse, q, k, v}; }
     }
 
     record AttentionBackward(Buffer dq, Buffer dk, Buffer dv, Buffer dout, Buffer q, Buffer k, Buffer v, Buffer out,
                              Buffer lse, int B, int T, int H, int Hkv, int hd, float scale) implements AttentionFamily {
-        public Buffer[] buffers() { return new Buffer[] {dq, dk, dv, dout, q, k, v, out, lse}; }
     }
 
     /** RoPE for one decoding step: the token's position comes from a buffer, not a constant. */
     record RopeAt(Buffer out, Buffer inp, Buffer cos, Buffer sin, Buffer position, int nTokens, int nHeads, int hd)
             implements AttentionFamily {
-        public Buffer[] buffers() { return new Buffer[] {out, inp, cos, sin, position}; }
     }
 
     /** Appends one token's keys or values (width floats) at row {@code position} of a KV cache. */
     record CacheWrite(Buffer cache, Buffer row, Buffer position, int width) implements AttentionFamily {
-        public Buffer[] buffers() { return new Buffer[] {cache, row, position}; }
     }
 
     /** Attention of one new token over the cached positions 0..position. */
     record AttentionDecode(Buffer out, Buffer q, Buffer kCache, Buffer vCache, Buffer position, int maxT, int H, int Hkv,
                            int hd, float scale) implements AttentionFamily {
-        public Buffer[] buffers() { return new Buffer[] {out, q, kCache, vCache, position}; }
     }
 
     // ---- feed-forward and residual ------------------------------------------------------------
 
     record SwiGluForward(Buffer out, Buffer gu, int N, int hidden) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {out, gu}; }
     }
 
     record SwiGluBackward(Buffer dgu, Buffer dout, Buffer gu, int N, int hidden) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {dgu, dout, gu}; }
     }
 
     record ResidualAdd(Buffer out, Buffer a, Buffer b, int n) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {out, a, b}; }
     }
 
     /** dst += src: where a gradient fans in from two paths. */
     record Accumulate(Buffer dst, Buffer src, int n) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {dst, src}; }
     }
 
     record Copy(Buffer dst, Buffer src, int n) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {dst, src}; }
     }
 
     record Zero(Buffer dst) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {dst}; }
     }
 
     // ---- mixture of experts (SPEC §6.6, §6.7, §7.1-§7.3; docs/MODEL.md "MoE sublayer") ---------
@@ -219,93 +197,75 @@ public sealed interface Task {
     /** Top-k selection, gates and mixing weights from router logits (N, E), by the {@link Routing} rule. */
     record RouterForward(Buffer expertIdx, Buffer gates, Buffer weights, Buffer probs, Buffer lse, Buffer logits, int N,
                          int E, int K, Routing kind) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {expertIdx, gates, weights, probs, lse, logits}; }
     }
 
     /** dlogits (written) from the gradient of the mixing weights. */
     record RouterBackward(Buffer dlogits, Buffer dweights, Buffer gates, Buffer weights, Buffer probs, Buffer expertIdx,
                           int N, int E, int K, Routing kind) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {dlogits, dweights, gates, weights, probs, expertIdx}; }
     }
 
     /** Assignments per expert (as floats), the c of the balance loss and the load metrics. */
     record RouterCounts(Buffer counts, Buffer expertIdx, int N, int K, int E) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {counts, expertIdx}; }
     }
 
     /** out[slot] = the Switch load-balancing loss with weight gamma. */
     record BalanceLossForward(Buffer out, int slot, Buffer probs, Buffer counts, int N, int E, int K, float gamma)
             implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {out, probs, counts}; }
     }
 
     /** dlogits += scale * d(balance loss)/dz, counts held constant. */
     record BalanceLossBackward(Buffer dlogits, Buffer probs, Buffer counts, int N, int E, int K, float gamma, float scale)
             implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {dlogits, probs, counts}; }
     }
 
     /** out[slot] = beta * mean LSE^2 (beta = 1: the router Z-value metric). */
     record ZLossForward(Buffer out, int slot, Buffer lse, int N, float beta) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {out, lse}; }
     }
 
     /** dlogits += scale * d(z-loss)/dz. */
     record ZLossBackward(Buffer dlogits, Buffer probs, Buffer lse, int N, int E, float beta, float scale) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {dlogits, probs, lse}; }
     }
 
     /** out[slot] = max/mean of the counts, out[slot + 1] = their coefficient of variation. */
     record LoadImbalance(Buffer out, int slot, Buffer counts, int E) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {out, counts}; }
     }
 
     /** Stable sort of the N*K (token, slot) pairs by expert: rowSlot, slotRow, offsets (E + 1). */
     record MoePlan(Buffer rowSlot, Buffer slotRow, Buffer offsets, Buffer expertIdx, int N, int K, int E) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {rowSlot, slotRow, offsets, expertIdx}; }
     }
 
     record MoeGather(Buffer xs, Buffer x, Buffer rowSlot, int N, int K, int C) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {xs, x, rowSlot}; }
     }
 
     record MoeGatherBackward(Buffer dx, Buffer dxs, Buffer slotRow, int N, int K, int C) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {dx, dxs, slotRow}; }
     }
 
     record MoeCombine(Buffer y, Buffer ys, Buffer weights, Buffer slotRow, int N, int K, int C) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {y, ys, weights, slotRow}; }
     }
 
     record MoeCombineBackward(Buffer dys, Buffer dweights, Buffer dy, Buffer ys, Buffer weights, Buffer slotRow, int N,
                               int K, int C) implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {dys, dweights, dy, ys, weights, slotRow}; }
     }
 
     /** Per-expert matmul over rows sorted by expert (offsets), weight stack (E, OC, C). */
     record GroupedMatmulForward(Buffer out, Buffer inp, Buffer weight, Buffer offsets, int R, int C, int OC, int E)
             implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {out, inp, weight, offsets}; }
     }
 
     record GroupedMatmulBackwardInput(Buffer dinp, Buffer dout, Buffer weight, Buffer offsets, int R, int C, int OC, int E)
             implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {dinp, dout, weight, offsets}; }
     }
 
     record GroupedMatmulBackwardWeight(Buffer dweight, Buffer dout, Buffer inp, Buffer offsets, int R, int C, int OC, int E)
             implements Moe {
-        public Buffer[] buffers() { return new Buffer[] {dweight, dout, inp, offsets}; }
     }
 
     /** out = alpha a + beta b: shared-expert mixing and the residual branch scale. */
     record MixForward(Buffer out, Buffer a, Buffer b, float alpha, float beta, int n) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {out, a, b}; }
     }
 
     /** da = alpha dout, db = beta dout (written); either may be null. */
     record MixBackward(Buffer da, Buffer db, Buffer dout, float alpha, float beta, int n) implements Elementwise {
-        public Buffer[] buffers() { return new Buffer[] {da, db, dout}; }
     }
 
     // ---- summaries and the optimizer -----------------------------------------------------------
@@ -314,27 +274,19 @@ public sealed interface Task {
 
     /** A scalar summary of {@code x} written into {@code out[slot]} (see {@link Stats}). */
     record Summarize(Summary kind, Buffer out, int slot, Buffer x, int N, int C) implements Statistic {
-        public Buffer[] buffers() { return new Buffer[] {out, x}; }
     }
 
     /** Global-norm clipping: sets the gradient scale of every optimizer hyper array from the summed squares. */
     record ClipScale(Buffer gradSq, Buffer[] hypers, float maxNorm) implements Update {
-        public Buffer[] buffers() {
-            Buffer[] all = java.util.Arrays.copyOf(hypers, hypers.length + 1);
-            all[hypers.length] = gradSq;
-            return all;
-        }
     }
 
     record AdamWUpdate(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer hyper) implements Update {
-        public Buffer[] buffers() { return new Buffer[] {param, grad, m, v, hyper}; }
     }
 
     // ---- Muon, Newton–Schulz and the Frobenius sphere (SPEC §6.1-§6.4) --------------------------
 
     /** Nesterov momentum of a matrix's gradient: momentum updated in place, the Nesterov update written. */
     record MuonMomentum(Buffer update, Buffer momentum, Buffer grad, Buffer hyper, int n) implements Update {
-        public Buffer[] buffers() { return new Buffer[] {update, momentum, grad, hyper}; }
     }
 
     /** NS5 per (rows, cols) slice; x, gram, gramSquared and next are scratch (gram ones of {@link #gramSize} floats a slice). */
@@ -346,7 +298,6 @@ public sealed interface Task {
             return r * r;
         }
 
-        public Buffer[] buffers() { return new Buffer[] {out, g, x, gram, gramSquared, next}; }
     }
 
     /** Muon's update W = (1 - lr wd) W - lr shapeFactor O. */
@@ -356,28 +307,22 @@ public sealed interface Task {
             return (float) Math.sqrt(Math.max(1.0, (double) rows / cols));
         }
 
-        public Buffer[] buffers() { return new Buffer[] {param, ortho, hyper}; }
     }
 
     record SphereDecay(Buffer param, Buffer hyper, int n) implements Update {
-        public Buffer[] buffers() { return new Buffer[] {param, hyper}; }
     }
 
     /** norms[slot] = ||x||_F^2, where the data is. */
     record SphereSumSquares(Buffer norms, int slot, Buffer x, int n) implements Update {
-        public Buffer[] buffers() { return new Buffer[] {norms, x}; }
     }
 
     record SphereStep(Buffer param, Buffer direction, Buffer norms, Buffer hyper, int n) implements Update {
-        public Buffer[] buffers() { return new Buffer[] {param, direction, norms, hyper}; }
     }
 
     record SphereRetract(Buffer param, Buffer norms, int n) implements Update {
-        public Buffer[] buffers() { return new Buffer[] {param, norms}; }
     }
 
     /** Adam's moments and its direction m-hat / (sqrt(v-hat) + eps), for the LM head on the sphere. */
     record SphereAdamDirection(Buffer direction, Buffer m, Buffer v, Buffer grad, Buffer hyper, int n) implements Update {
-        public Buffer[] buffers() { return new Buffer[] {direction, m, v, grad, hyper}; }
     }
 }
