@@ -43,8 +43,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batches <= 0) throw new ConfigException("--batches: must be a positive integer, got " + batches);
         if (windows != null && windows <= 0) throw new ConfigException("--windows: must be a positive integer, got " + windows);
         if (dataCap <= 0) throw new ConfigException("--data-cap: must be a positive number of bytes, got " + dataCap);
-        Checkpoint.Opened ckpt = Checkpoint.open(TrainingRun.existingCheckpoint(runDir));
-        for (String note : ckpt.notes()) System.err.println("squall: note: " + note);
+        Checkpoint.Opened ckpt = Checkpoints.open(TrainingRun.existingCheckpoint(runDir));
         try (Backend b = backend.create()) {
             if (data == null) {
                 ByteCorpus corpus = ByteCorpus.load(ckpt.data(), ckpt.train().dataCapBytes);

@@ -52,8 +52,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new ConfigException("--temperature: must be a number in [0, " + MAX_TEMPERATURE + "] (0 = greedy), got "
                     + temperature);
         }
-        Checkpoint.Opened ckpt = Checkpoint.open(TrainingRun.existingCheckpoint(runDir));
-        for (String note : ckpt.notes()) System.err.println("squall: note: " + note);
+        Checkpoint.Opened ckpt = Checkpoints.open(TrainingRun.existingCheckpoint(runDir));
         int vocab = ckpt.model().vocabSize;
         if (topK < 0 || topK > vocab) {
             throw new ConfigException("--top-k: must be in [0, " + vocab + "] (0 = all " + vocab + " tokens), got " + topK);

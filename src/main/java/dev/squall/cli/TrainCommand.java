@@ -2,8 +2,8 @@ package dev.squall.cli;
 
 import dev.squall.data.ByteCorpus;
 import dev.squall.model.ConfigException;
-import dev.squall.program.Backend;
 import dev.squall.model.ConfigFields;
+import dev.squall.program.Backend;
 import dev.squall.train.Checkpoint;
 import dev.squall.train.MemoryEstimate;
 import dev.squall.train.RunDirectory;
@@ -65,8 +65,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new ConfigException("--resume: no checkpoint at " + ckpt + "; train without --resume first");
         }
         try (RunDirectory dir = RunDirectory.lock(runDir)) {
-            Checkpoint.Opened saved = Checkpoint.open(ckpt);
-            for (String note : saved.notes()) System.err.println("squall: note: " + note);
+            Checkpoint.Opened saved = Checkpoints.open(ckpt);
             if (options.preset != null) {
                 System.out.println("--preset " + options.preset + " is ignored with --resume: the run's own configuration"
                         + " is the starting point");
@@ -91,6 +90,7 @@ final class TrainCommand implements Callable<Integer> {
                             + (key.equals("steps") ? " (the learning-rate schedule now ends at step " + steps + ")" : ""));
                 }
             }
+            MemoryEstimate.require(options.model, options.train);
             if (data == null) data = saved.data();
             return train(dir, saved);
         }
@@ -99,7 +99,6 @@ final class TrainCommand implements Callable<Integer> {
     private int train(RunDirectory dir, Checkpoint.Opened resumeFrom) throws Exception {
         for (String note : dir.notes()) System.out.println(note);
         Path runDir = dir.path();
-        MemoryEstimate.require(options.model, options.train);
         ByteCorpus corpus = ByteCorpus.load(data, options.train.dataCapBytes);
         System.out.println("data: " + corpus);
         try (Backend b = backend.create()) {

@@ -3,13 +3,13 @@ package dev.squall.matrix;
 import static dev.squall.matrix.Fixture.d;
 import static dev.squall.matrix.Fixture.fill;
 
-import dev.squall.program.Buffer.Role;
 import dev.squall.program.Buffer;
+import dev.squall.program.Buffer.Role;
 import dev.squall.program.Hyper;
 import dev.squall.program.Routing;
 import dev.squall.program.Stage;
-import dev.squall.program.Task.Summary;
 import dev.squall.program.Task;
+import dev.squall.program.Task.Summary;
 import dev.squall.reference.*;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,10 +1,10 @@
 package dev.squall.model;
 
-import dev.squall.program.Buffer.Role;
 import dev.squall.program.Buffer;
+import dev.squall.program.Buffer.Role;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram.Param;
 import dev.squall.program.StepProgram;
+import dev.squall.program.StepProgram.Param;
 import dev.squall.program.Task;
 
 /**

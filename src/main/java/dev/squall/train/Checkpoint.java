@@ -6,6 +6,7 @@ import dev.squall.model.ConfigException;
 import dev.squall.model.ConfigFields;
 import dev.squall.model.ModelConfig;
 import dev.squall.program.Buffer;
+import dev.squall.program.StepProgram;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,8 +89,6 @@ public final class Checkpoint {
         }
         ModelConfig model = new ModelConfig();
         applyConfig(file, meta, "model_config", model);
-        // Checkpoints from before branch_scale was recorded ran without one, i.e. with 1.
-        if (model.branchScale == null) model.branchScale = 1.0;
         TrainConfig train = new TrainConfig();
         if (meta.containsKey("train_config")) applyConfig(file, meta, "train_config", train);
         int step = (int) wholeNumber(file, meta, "step", 0, Integer.MAX_VALUE);
@@ -114,6 +113,21 @@ public final class Checkpoint {
             throw new ConfigException(ckpt.file() + ": " + e.getMessage());
         }
         t.backend.upload(t.persistentBuffers().toArray(Buffer[]::new));
+    }
+
+    /**
+     * Loads the model a checkpoint describes into {@code program}'s buffers, for evaluation or
+     * generation: every parameter must be in the file; model state (BHyT's c_attn, RoPE tables) is
+     * taken where the file has it. Optimizer state and the sampler are left alone.
+     */
+    public static void loadModel(Opened ckpt, StepProgram program) throws IOException {
+        List<Buffer> params = new ArrayList<>(), state = new ArrayList<>();
+        for (Buffer b : program.buffers().values()) {
+            if (b.role == Buffer.Role.PARAM) params.add(b);
+            if (b.role == Buffer.Role.STATE) state.add(b);
+        }
+        loadTensors(ckpt, params, true);
+        loadTensors(ckpt, state, false);
     }
 
     /**
@@ -166,6 +180,7 @@ public final class Checkpoint {
         try {
             ConfigFields.apply(config, (Map<String, Object>) m, source);
             if (config instanceof ModelConfig mc) {
+                // Checkpoints from before branch_scale was recorded ran without one, i.e. with 1.
                 if (mc.branchScale == null) mc.branchScale = 1.0;
                 mc.validate();
             } else {

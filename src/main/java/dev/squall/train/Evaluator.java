@@ -9,8 +9,6 @@ import dev.squall.program.Buffer;
 import dev.squall.program.Stage;
 import dev.squall.program.StepProgram;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The loss of a checkpoint's model on text, with no training state involved: the model's weights
@@ -38,13 +36,7 @@ public final class Evaluator {
         model.buildLoss(1);
         model.initialize();
         StepProgram p = model.program;
-        List<Buffer> params = new ArrayList<>(), state = new ArrayList<>();
-        for (Buffer b : p.buffers().values()) {
-            if (b.role == Buffer.Role.PARAM) params.add(b);
-            if (b.role == Buffer.Role.STATE) state.add(b);
-        }
-        Checkpoint.loadTensors(ckpt, params, true);
-        Checkpoint.loadTensors(ckpt, state, false);
+        Checkpoint.loadModel(ckpt, p);
         backend.load(p);
         backend.upload(p.buffers().values().toArray(Buffer[]::new));
     }

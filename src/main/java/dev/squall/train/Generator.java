@@ -6,7 +6,6 @@ import dev.squall.program.Backend;
 import dev.squall.program.Buffer;
 import dev.squall.program.Stage;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
@@ -39,13 +38,7 @@ public final class Generator {
     /** Loads the weights (and model state such as BHyT's c_attn) of a verified training checkpoint. */
     public static Generator fromCheckpoint(Checkpoint.Opened ckpt, Backend backend) throws IOException {
         Generator g = new Generator(ckpt.model(), backend);
-        java.util.List<Buffer> params = new java.util.ArrayList<>(), state = new java.util.ArrayList<>();
-        for (Buffer b : g.model.program.buffers().values()) {
-            if (b.role == Buffer.Role.PARAM) params.add(b);
-            if (b.role == Buffer.Role.STATE) state.add(b);
-        }
-        Checkpoint.loadTensors(ckpt, params, true);
-        Checkpoint.loadTensors(ckpt, state, false);
+        Checkpoint.loadModel(ckpt, g.model.program);
         backend.upload(g.model.program.buffers().values().toArray(Buffer[]::new));
         return g;
     }

@@ -1,11 +1,11 @@
 package dev.squall.train;
 
-import dev.squall.program.Buffer.Role;
 import dev.squall.program.Buffer;
+import dev.squall.program.Buffer.Role;
 import dev.squall.program.Hyper;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram.Param;
 import dev.squall.program.StepProgram;
+import dev.squall.program.StepProgram.Param;
 import dev.squall.program.Task;
 import java.util.ArrayList;
 import java.util.List;

@@ -31,7 +31,6 @@ public final class TrainingRun {
 
     private final Trainer trainer;
     private final RunDirectory dir;
-    private final Path runDir;
     private final PrintStream out;
     private volatile boolean stopRequested;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -39,7 +38,6 @@ public final class TrainingRun {
     public TrainingRun(Trainer trainer, RunDirectory dir, PrintStream out) {
         this.trainer = trainer;
         this.dir = dir;
-        this.runDir = dir.path();
         this.out = out;
     }
 
@@ -91,7 +89,7 @@ public final class TrainingRun {
         int stepsAbove = 0;
         long runStart = System.nanoTime();
         boolean interrupted = false;
-        try (MetricsLog log = new MetricsLog(runDir, resumeFrom != null ? first : -1)) {
+        try (MetricsLog log = new MetricsLog(dir.path(), resumeFrom != null ? first : -1)) {
             if (first == 0) {
                 lastVal = validate(0);
                 log.validation(0, lastVal);

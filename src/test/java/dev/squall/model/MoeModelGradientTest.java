@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.squall.jvm.JvmBackend;
 import dev.squall.program.Stage;
-import dev.squall.program.StepProgram.Param;
 import dev.squall.program.StepProgram;
+import dev.squall.program.StepProgram.Param;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
